@@ -59,6 +59,7 @@ DAEMON_SRC := $(wildcard daemon/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
 
 OBJ        := $(BUILD)/obj
 PROTO_OBJ  := $(PROTO_SRC:%.c=$(OBJ)/%.o)
@@ -67,6 +68,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(OBJ)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(OBJ)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
@@ -116,11 +118,16 @@ $(BUILD)/tests/replay_%: $(OBJ)/tests/fuzz/fuzz_%.o $(OBJ)/tests/fuzz/replay.o \
 	$(CC) $(LDFLAGS) -o $@ $< $(OBJ)/tests/fuzz/replay.o $(LIBSTORE) \
 		$(LIBPROTO) $(PKG_LIBS)
 
+# Helper programs that integration tests drive (fixtures, interop dumps).
+$(BUILD)/tests/tools/%: $(OBJ)/tests/tools/%.o $(LIBSTORE) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBSTORE) $(LIBPROTO) $(PKG_LIBS)
+
 $(BUILD)/bench/%: $(OBJ)/bench/%.o $(LIBSTORE) $(LIBPROTO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBSTORE) $(LIBPROTO) $(PKG_LIBS)
 
-test: all $(UNIT_BIN) $(REPLAY_BIN) $(BENCH_BIN)
+test: all $(UNIT_BIN) $(REPLAY_BIN) $(TOOL_BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) SAN=$(SAN) sh tests/run.sh
 
 bench: all $(BENCH_BIN)
@@ -150,7 +157,8 @@ install: all
 
 format:
 	clang-format -i $(PROTO_SRC) $(STORE_SRC) $(DAEMON_SRC) $(CLI_SRC) \
-		$(UNIT_SRC) $(FUZZ_SRC) $(BENCH_SRC) $(wildcard */*.h) \
+		$(UNIT_SRC) $(FUZZ_SRC) $(TOOL_SRC) $(BENCH_SRC) \
+		$(wildcard */*.h) \
 		tests/fuzz/replay.c
 
 clean:
