@@ -1,0 +1,430 @@
+/* Unit tests: proto/merkle.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/enc.h"
+#include "proto/err.h"
+#include "proto/merkle.h"
+
+/*
+ * The RFC 6962 test tree of certificate-transparency and
+ * transparency-dev/merkle (also in vectors/merkle-8leaf.txt).
+ */
+static const char *const leaves8[] = {"", "00", "10", "2021", "3031",
+    "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"};
+static const char *const roots8[] = {
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+};
+
+/* transparency-dev/merkle proof/verify_test.go (0-based leaf index). */
+static const struct {
+	uint64_t index, size;
+	const char *proof[3];
+} incl8[] = {
+    {0, 1, {NULL}},
+    {0, 8,
+        {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e"
+            "4"}},
+    {5, 8,
+        {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b"
+            "7"}},
+    {2, 3,
+        {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
+    {1, 5,
+        {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6"
+            "b"}},
+};
+
+static const struct {
+	uint64_t m, n;
+	const char *proof[3];
+} cons8[] = {
+    {1, 1, {NULL}},
+    {1, 8,
+        {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e"
+            "4"}},
+    {6, 8,
+        {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b"
+            "7"}},
+    {2, 5,
+        {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6"
+            "b"}},
+    {6, 7,
+        {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b"
+            "7"}},
+};
+
+/*
+ * An in-memory store of every full subtree hash, filled only through the
+ * put callback of pr_merkle_stack_push().
+ */
+struct mem_tree {
+	struct pr_merkle_stack st;
+	pr_hash *lvl[65];
+	uint64_t cnt[65];
+	uint64_t cap[65];
+	unsigned puts; /* calls to put in the last push */
+	unsigned gets; /* calls to get since last reset */
+	int fail_put_at; /* put number (from 1) to fail, 0: none */
+};
+
+static int
+mem_put(void *ctx, unsigned level, uint64_t index, const pr_hash hash)
+{
+	struct mem_tree *t = ctx;
+
+	t->puts++;
+	if (t->fail_put_at != 0 && (int)t->puts == t->fail_put_at)
+		return PR_EIO;
+	assert_true(level < 65);
+	/* Each full subtree is reported once, in order, when it completes. */
+	assert_int_equal(index, t->cnt[level]);
+	if (t->cnt[level] == t->cap[level]) {
+		t->cap[level] = t->cap[level] ? 2 * t->cap[level] : 16;
+		t->lvl[level] =
+		    realloc(t->lvl[level], t->cap[level] * sizeof(pr_hash));
+		assert_non_null(t->lvl[level]);
+	}
+	memcpy(t->lvl[level][t->cnt[level]++], hash, PR_HASH_LEN);
+	return 0;
+}
+
+static int
+mem_get(void *ctx, unsigned level, uint64_t index, pr_hash out)
+{
+	struct mem_tree *t = ctx;
+
+	t->gets++;
+	if (level >= 65 || index >= t->cnt[level])
+		return PR_ENOTFOUND;
+	memcpy(out, t->lvl[level][index], PR_HASH_LEN);
+	return 0;
+}
+
+static void
+mem_push(struct mem_tree *t, const pr_hash leaf)
+{
+	uint64_t size = t->st.size;
+	unsigned want = 1;
+
+	while (size & 1) {
+		want++;
+		size >>= 1;
+	}
+	t->puts = 0;
+	assert_int_equal(pr_merkle_stack_push(&t->st, leaf, mem_put, t), 0);
+	/* The leaf, plus one parent a trailing one bit of the old size. */
+	assert_int_equal(t->puts, want);
+}
+
+static void
+mem_free(struct mem_tree *t)
+{
+	unsigned i;
+
+	for (i = 0; i < 65; i++)
+		free(t->lvl[i]);
+	memset(t, 0, sizeof(*t));
+}
+
+static void
+unhex(const char *s, pr_hash out)
+{
+	assert_int_equal(pr_hex_decode(s, strlen(s), out, PR_HASH_LEN), 0);
+}
+
+static void
+leaf8(unsigned i, pr_hash out)
+{
+	uint8_t b[16];
+	size_t n = strlen(leaves8[i]) / 2;
+
+	assert_int_equal(pr_hex_decode(leaves8[i], 2 * n, b, n), 0);
+	pr_merkle_leaf_hash(b, n, out);
+}
+
+/* Deterministic leaf hashes for the generated trees. */
+static void
+leafn(uint64_t i, pr_hash out)
+{
+	uint8_t b[8];
+	unsigned k;
+
+	for (k = 0; k < 8; k++)
+		b[k] = (uint8_t)(i >> (8 * k));
+	pr_merkle_leaf_hash(b, sizeof(b), out);
+}
+
+/* ---- A naive reference: the recursive definitions of RFC 9162. ---- */
+
+static uint64_t
+ref_split(uint64_t n)
+{
+	uint64_t k = 1;
+
+	while (2 * k < n)
+		k *= 2;
+	return k;
+}
+
+static void
+ref_mth(const pr_hash *lh, uint64_t lo, uint64_t hi, pr_hash out)
+{
+	pr_hash l, r;
+	uint64_t k;
+
+	if (hi - lo == 1) {
+		memcpy(out, lh[lo], PR_HASH_LEN);
+		return;
+	}
+	k = ref_split(hi - lo);
+	ref_mth(lh, lo, lo + k, l);
+	ref_mth(lh, lo + k, hi, r);
+	pr_merkle_node_hash(l, r, out);
+}
+
+static void
+ref_path(const pr_hash *lh, uint64_t m, uint64_t lo, uint64_t hi,
+    pr_hash *proof, size_t *len)
+{
+	uint64_t k;
+
+	if (hi - lo == 1)
+		return;
+	k = ref_split(hi - lo);
+	if (m < k) {
+		ref_path(lh, m, lo, lo + k, proof, len);
+		ref_mth(lh, lo + k, hi, proof[(*len)++]);
+	} else {
+		ref_path(lh, m - k, lo + k, hi, proof, len);
+		ref_mth(lh, lo, lo + k, proof[(*len)++]);
+	}
+}
+
+static void
+ref_subproof(const pr_hash *lh, uint64_t m, uint64_t lo, uint64_t hi, int b,
+    pr_hash *proof, size_t *len)
+{
+	uint64_t k, n = hi - lo;
+
+	if (m == n) {
+		if (!b)
+			ref_mth(lh, lo, hi, proof[(*len)++]);
+		return;
+	}
+	k = ref_split(n);
+	if (m <= k) {
+		ref_subproof(lh, m, lo, lo + k, b, proof, len);
+		ref_mth(lh, lo + k, hi, proof[(*len)++]);
+	} else {
+		ref_subproof(lh, m - k, lo + k, hi, 0, proof, len);
+		ref_mth(lh, lo, lo + k, proof[(*len)++]);
+	}
+}
+
+/* ---- Tests ---- */
+
+static void
+test_hash_known(void **state)
+{
+	pr_hash h, want;
+
+	(void)state;
+	pr_merkle_empty_root(h);
+	unhex(roots8[0], want);
+	assert_memory_equal(h, want, PR_HASH_LEN);
+	/* A one-leaf tree's root is the leaf hash of the empty entry. */
+	leaf8(0, h);
+	unhex(roots8[1], want);
+	assert_memory_equal(h, want, PR_HASH_LEN);
+}
+
+static void
+test_roots_8leaf(void **state)
+{
+	struct mem_tree t;
+	pr_hash leaf, got, want;
+	unsigned i;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	pr_merkle_stack_init(&t.st);
+	for (i = 0; i <= 8; i++) {
+		unhex(roots8[i], want);
+		assert_int_equal(pr_merkle_root(i, mem_get, &t, got), 0);
+		assert_memory_equal(got, want, PR_HASH_LEN);
+		pr_merkle_stack_root(&t.st, got);
+		assert_memory_equal(got, want, PR_HASH_LEN);
+		if (i < 8) {
+			leaf8(i, leaf);
+			mem_push(&t, leaf);
+		}
+	}
+	mem_free(&t);
+}
+
+static void
+build8(struct mem_tree *t, pr_hash roots[9])
+{
+	pr_hash leaf;
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	pr_merkle_stack_init(&t->st);
+	for (i = 0; i < 8; i++) {
+		leaf8(i, leaf);
+		mem_push(t, leaf);
+	}
+	for (i = 0; i <= 8; i++)
+		unhex(roots8[i], roots[i]);
+}
+
+static void
+test_inclusion_8leaf(void **state)
+{
+	struct mem_tree t;
+	pr_hash roots[9], proof[PR_MERKLE_MAX_PROOF], want, leaf;
+	size_t len, i, k, n;
+
+	(void)state;
+	build8(&t, roots);
+	for (i = 0; i < sizeof(incl8) / sizeof(incl8[0]); i++) {
+		for (n = 0; n < 3 && incl8[i].proof[n] != NULL; n++)
+			;
+		assert_int_equal(pr_merkle_inclusion_proof(incl8[i].index,
+		                     incl8[i].size, mem_get, &t, proof, &len),
+		    0);
+		assert_int_equal(len, n);
+		for (k = 0; k < n; k++) {
+			unhex(incl8[i].proof[k], want);
+			assert_memory_equal(proof[k], want, PR_HASH_LEN);
+		}
+		leaf8((unsigned)incl8[i].index, leaf);
+		assert_int_equal(
+		    pr_merkle_verify_inclusion(incl8[i].index, incl8[i].size,
+		        leaf, proof, len, roots[incl8[i].size]),
+		    0);
+	}
+	mem_free(&t);
+}
+
+static void
+test_consistency_8leaf(void **state)
+{
+	struct mem_tree t;
+	pr_hash roots[9], proof[PR_MERKLE_MAX_PROOF], want;
+	size_t len, i, k, n;
+
+	(void)state;
+	build8(&t, roots);
+	for (i = 0; i < sizeof(cons8) / sizeof(cons8[0]); i++) {
+		for (n = 0; n < 3 && cons8[i].proof[n] != NULL; n++)
+			;
+		assert_int_equal(pr_merkle_consistency_proof(cons8[i].m,
+		                     cons8[i].n, mem_get, &t, proof, &len),
+		    0);
+		assert_int_equal(len, n);
+		for (k = 0; k < n; k++) {
+			unhex(cons8[i].proof[k], want);
+			assert_memory_equal(proof[k], want, PR_HASH_LEN);
+		}
+		assert_int_equal(
+		    pr_merkle_verify_consistency(cons8[i].m, cons8[i].n, proof,
+		        len, roots[cons8[i].m], roots[cons8[i].n]),
+		    0);
+	}
+	mem_free(&t);
+}
+
+#define XMAX 80
+
+/* Every inclusion and consistency proof up to XMAX leaves, against ref. */
+static void
+test_exhaustive(void **state)
+{
+	struct mem_tree t;
+	pr_hash lh[XMAX], roots[XMAX + 1], got[PR_MERKLE_MAX_PROOF],
+	    want[PR_MERKLE_MAX_PROOF];
+	size_t glen, wlen;
+	uint64_t n, m, i;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	pr_merkle_stack_init(&t.st);
+	pr_merkle_empty_root(roots[0]);
+	for (n = 1; n <= XMAX; n++) {
+		leafn(n - 1, lh[n - 1]);
+		mem_push(&t, lh[n - 1]);
+		ref_mth(lh, 0, n, roots[n]);
+		assert_int_equal(pr_merkle_root(n, mem_get, &t, got[0]), 0);
+		assert_memory_equal(got[0], roots[n], PR_HASH_LEN);
+	}
+	for (n = 1; n <= XMAX; n++) {
+		for (i = 0; i < n; i++) {
+			wlen = 0;
+			ref_path(lh, i, 0, n, want, &wlen);
+			assert_int_equal(pr_merkle_inclusion_proof(
+			                     i, n, mem_get, &t, got, &glen),
+			    0);
+			assert_int_equal(glen, wlen);
+			assert_memory_equal(got, want, wlen * PR_HASH_LEN);
+			assert_int_equal(pr_merkle_verify_inclusion(
+			                     i, n, lh[i], got, glen, roots[n]),
+			    0);
+		}
+		for (m = 1; m <= n; m++) {
+			wlen = 0;
+			ref_subproof(lh, m, 0, n, 1, want, &wlen);
+			assert_int_equal(pr_merkle_consistency_proof(
+			                     m, n, mem_get, &t, got, &glen),
+			    0);
+			assert_int_equal(glen, wlen);
+			assert_memory_equal(got, want, wlen * PR_HASH_LEN);
+			assert_int_equal(pr_merkle_verify_consistency(m, n, got,
+			                     glen, roots[m], roots[n]),
+			    0);
+		}
+	}
+	mem_free(&t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_hash_known),
+	    cmocka_unit_test(test_roots_8leaf),
+	    cmocka_unit_test(test_inclusion_8leaf),
+	    cmocka_unit_test(test_consistency_8leaf),
+	    cmocka_unit_test(test_exhaustive),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
