@@ -205,7 +205,7 @@ pr_merkle_consistency_proof(uint64_t m, uint64_t n, pr_merkle_get_fn get,
 		cnt++;
 	}
 	if (!complete) {
-		/* Only reachable beyond 2^63 leaves with a 64-hash path. */
+		/* Reachable only beyond 2^63 leaves (see merkle.h). */
 		if (cnt == PR_MERKLE_MAX_PROOF)
 			return PR_ERANGE;
 		if ((rc = range_hash(lo, n, get, ctx, tmp[cnt])) != 0)
