@@ -15,6 +15,7 @@
 #include "daemon/ingest.h"
 #include "daemon/ingest_int.h"
 #include "daemon/procured.h"
+#include "daemon/ratelimit.h"
 #include "daemon/receipt.h"
 #include "proto/enc.h"
 #include "proto/entry.h"
@@ -51,6 +52,7 @@ struct ingest {
 	int shutting_down;
 	int fatal;
 	uint64_t last_commit_us;
+	struct ratelimit *rl_addr, *rl_key;
 
 	/* metrics (sequencer writes under mtx) */
 	uint64_t committed, batches, rejected, duplicates;
@@ -113,6 +115,15 @@ item_free(struct item *it)
 	free(it);
 }
 
+/* Leave the loop after a moment, so answers just sent get written. */
+static void
+loopexit_soon(struct event_base *base)
+{
+	struct timeval tv = {0, 200000};
+
+	event_base_loopexit(base, &tv);
+}
+
 /* Answer every request waiting on it, then free it. */
 static void
 item_answer(struct ingest *ig, struct item *it)
@@ -135,7 +146,7 @@ item_answer(struct ingest *ig, struct item *it)
 		ig->inflight--;
 	item_free(it);
 	if (ig->shutting_down && ig->inflight == 0)
-		event_base_loopexit(ig->d->base, NULL);
+		loopexit_soon(ig->d->base);
 }
 
 /* ---- verify threads ---- */
@@ -397,7 +408,14 @@ on_done(evutil_socket_t fd, short what, void *arg)
 		item_answer(ig, it);
 	}
 	if (ig->fatal && ig->inflight == 0)
-		event_base_loopexit(ig->d->base, NULL);
+		loopexit_soon(ig->d->base);
+}
+
+void
+ingest_set_rates(struct ingest *ig)
+{
+	ratelimit_set(ig->rl_addr, ig->d->conf.rate_per_addr);
+	ratelimit_set(ig->rl_key, ig->d->conf.rate_per_key);
 }
 
 struct ingest *
@@ -416,6 +434,11 @@ ingest_new(struct procured *d)
 	ig->pending = hmap_new();
 	ig->ev_verified = event_new(d->base, -1, 0, on_verified, ig);
 	ig->ev_done = event_new(d->base, -1, 0, on_done, ig);
+	ig->rl_addr = ratelimit_new(4096);
+	ig->rl_key = ratelimit_new(4096);
+	if (ig->rl_addr == NULL || ig->rl_key == NULL)
+		goto fail;
+	ingest_set_rates(ig);
 	ig->nverifiers = (size_t)d->conf.verify_threads;
 	ig->verifiers = calloc(ig->nverifiers, sizeof(*ig->verifiers));
 	if (ig->overlay == NULL || ig->pending == NULL ||
@@ -469,6 +492,8 @@ ingest_free(struct ingest *ig)
 		event_free(ig->ev_done);
 	hmap_free(ig->overlay);
 	hmap_free(ig->pending);
+	ratelimit_free(ig->rl_addr);
+	ratelimit_free(ig->rl_key);
 	free(ig->verifiers);
 	pthread_mutex_destroy(&ig->mtx);
 	pthread_cond_destroy(&ig->verify_cv);
@@ -497,6 +522,12 @@ ingest_submit(struct http_req *r, struct procured *d)
 	if (ig->inflight >= d->conf.queue_max) {
 		http_error(r, 503, "overloaded", NULL,
 		    "%zu events are waiting; retry shortly", ig->inflight);
+		return;
+	}
+	if (!ratelimit_take(ig->rl_addr, r->peer, r->start_us)) {
+		http_set_header(r, "Retry-After", "1");
+		http_error(r, 429, "rate_limited", NULL,
+		    "too many submissions from %s; slow down", r->peer);
 		return;
 	}
 	ctype = evhttp_find_header(evhttp_request_get_input_headers(r->req),
@@ -581,6 +612,15 @@ ingest_submit(struct http_req *r, struct procured *d)
 		}
 		it->keys[i] = keycache_get(d, ig->overlay,
 		    it->env->sigs[i].keyid);
+		if (!ratelimit_take(ig->rl_key, it->env->sigs[i].keyid,
+			r->start_us)) {
+			http_set_header(r, "Retry-After", "1");
+			http_error(r, 429, "rate_limited", "signatures",
+			    "too many submissions signed by %s; slow down",
+			    it->env->sigs[i].keyid);
+			item_free(it);
+			return;
+		}
 	}
 	it->waiters[it->nwaiters++] = http_req_detach(r);
 	ig->inflight++;
@@ -613,7 +653,7 @@ ingest_shutdown(struct ingest *ig, struct event_base *base)
 {
 	ig->shutting_down = 1;
 	if (ig->inflight == 0)
-		event_base_loopexit(base, NULL);
+		loopexit_soon(base);
 }
 
 int

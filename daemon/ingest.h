@@ -28,6 +28,9 @@ struct pr_buf;
 struct ingest *ingest_new(struct procured *d);
 void ingest_free(struct ingest *ig);
 
+/* Apply rate-per-addr and rate-per-key from the configuration. */
+void ingest_set_rates(struct ingest *ig);
+
 /* Handler for POST /v1/events. */
 void ingest_submit(struct http_req *r, struct procured *d);
 

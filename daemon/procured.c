@@ -308,6 +308,32 @@ out:
 	return rc;
 }
 
+/* SIGHUP: reread the file's rate limits (other options need a restart). */
+static void
+reload(struct procured *d)
+{
+	struct config c;
+	char err[512];
+
+	if (conf_path == NULL) {
+		log_info("SIGHUP: no configuration file to reread");
+		return;
+	}
+	config_defaults(&c);
+	if (config_load(&c, conf_path, err, sizeof(err)) != 0) {
+		log_warnx("SIGHUP: %s; keeping the running configuration", err);
+		config_free(&c);
+		return;
+	}
+	d->conf.rate_per_addr = c.rate_per_addr;
+	d->conf.rate_per_key = c.rate_per_key;
+	ingest_set_rates(d->ingest);
+	log_info("SIGHUP: rate limits %llu/s per address, %llu/s per key",
+	    (unsigned long long)c.rate_per_addr,
+	    (unsigned long long)c.rate_per_key);
+	config_free(&c);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -315,7 +341,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: reopening logs");
+		reload(d);
 		return;
 	}
 	if (d->stopping)

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "daemon/config.h"
+#include "daemon/http.h"
 #include "proto/buf.h"
 #include "proto/key.h"
 #include "proto/merkle.h"
