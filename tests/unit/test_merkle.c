@@ -1,4 +1,5 @@
 /* Unit tests: proto/merkle.c. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "proto/enc.h"
 #include "proto/err.h"
@@ -401,6 +403,9 @@ test_hash_known(void **state)
 	(void)state;
 	pr_merkle_empty_root(h);
 	unhex(roots8[0], want);
+	assert_memory_equal(h, want, PR_HASH_LEN);
+	assert_int_equal(
+	    EVP_Q_digest(NULL, "SHA256", NULL, "", 0, want, NULL), 1);
 	assert_memory_equal(h, want, PR_HASH_LEN);
 	/* A one-leaf tree's root is the leaf hash of the empty entry. */
 	leaf8(0, h);
@@ -986,6 +991,55 @@ test_huge_sizes(void **state)
 	assert_memory_equal(rm, root, PR_HASH_LEN);
 }
 
+struct thread_arg {
+	pr_hash root;
+	unsigned seed;
+};
+
+static void *
+thread_main(void *p)
+{
+	struct thread_arg *a = p;
+	struct pr_merkle_stack s;
+	pr_hash h;
+	unsigned i;
+
+	pr_merkle_stack_init(&s);
+	for (i = 0; i < 5000; i++) {
+		leafn(i + a->seed, h);
+		if (pr_merkle_stack_push(&s, h, NULL, NULL) != 0)
+			return NULL;
+	}
+	pr_merkle_stack_root(&s, a->root);
+	return a;
+}
+
+/* Hashing from several threads at once, each with its own context. */
+static void
+test_threads(void **state)
+{
+	struct thread_arg a[4];
+	pthread_t th[4];
+	void *ret;
+	unsigned k;
+
+	(void)state;
+	for (k = 0; k < 4; k++) {
+		a[k].seed = k % 2;
+		assert_int_equal(
+		    pthread_create(&th[k], NULL, thread_main, &a[k]), 0);
+	}
+	for (k = 0; k < 4; k++) {
+		assert_int_equal(pthread_join(th[k], &ret), 0);
+		assert_ptr_equal(ret, &a[k]);
+	}
+	assert_memory_equal(a[0].root, a[2].root, PR_HASH_LEN);
+	assert_memory_equal(a[1].root, a[3].root, PR_HASH_LEN);
+	assert_memory_not_equal(a[0].root, a[1].root, PR_HASH_LEN);
+	assert_ptr_equal(thread_main(&a[1]), &a[1]);
+	assert_memory_equal(a[1].root, a[3].root, PR_HASH_LEN);
+}
+
 int
 main(void)
 {
@@ -1001,6 +1055,7 @@ main(void)
 	    cmocka_unit_test(test_stack_load),
 	    cmocka_unit_test(test_stack_put_fail),
 	    cmocka_unit_test(test_huge_sizes),
+	    cmocka_unit_test(test_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
