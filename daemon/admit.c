@@ -142,9 +142,9 @@ admit(struct procured *d, struct hmap *overlay, struct item *it)
 	rc = pr_event_parse(it->env->payload, it->env->payload_len, &ev, &eerr);
 	if (rc != 0) {
 		item_fail(it,
-		    rc == PR_ETOOBIG     ? 413
-			: rc == PR_EEVENT ? 422
-					  : 400,
+		    rc == PR_ETOOBIG      ? 413
+		        : rc == PR_EEVENT ? 422
+		                          : 400,
 		    eerr.code ? eerr.code : "bad_event",
 		    eerr.path[0] ? eerr.path : "payload", "%s",
 		    eerr.message[0] ? eerr.message : pr_strerror(rc));
@@ -180,21 +180,21 @@ admit(struct procured *d, struct hmap *overlay, struct item *it)
 		goto oom;
 	for (i = 0; i < fx.nputs; i++) {
 		koff[i] = it->admit_mem.len;
-		if (pr_buf_append(&it->admit_mem, fx.puts[i].key,
-			fx.puts[i].klen) != 0)
+		if (pr_buf_append(
+		        &it->admit_mem, fx.puts[i].key, fx.puts[i].klen) != 0)
 			goto oom;
 		voff[i] = it->admit_mem.len;
-		if (pr_buf_append(&it->admit_mem, fx.puts[i].val,
-			fx.puts[i].vlen) != 0)
+		if (pr_buf_append(
+		        &it->admit_mem, fx.puts[i].val, fx.puts[i].vlen) != 0)
 			goto oom;
 	}
 	/* Last, so a rejected event never leaves state behind. */
 	for (i = 0; i < fx.nputs; i++) {
 		if (hmap_put(overlay, fx.puts[i].key, fx.puts[i].klen,
-			fx.puts[i].val, fx.puts[i].vlen, it->seq, NULL) != 0) {
+		        fx.puts[i].val, fx.puts[i].vlen, it->seq, NULL) != 0) {
 			while (i-- > 0)
-				hmap_del(overlay, fx.puts[i].key,
-				    fx.puts[i].klen);
+				hmap_del(
+				    overlay, fx.puts[i].key, fx.puts[i].klen);
 			goto oom;
 		}
 	}

@@ -32,8 +32,8 @@ walk(struct procured *d, enum st_index which, const char *key, int64_t from,
 	for (;;) {
 		n = 0;
 		if (key != NULL)
-			rc = st_scan(d->store, which, key, cursor, SCAN_CHUNK,
-			    idx, &n);
+			rc = st_scan(
+			    d->store, which, key, cursor, SCAN_CHUNK, idx, &n);
 		else
 			rc = st_scan_time(d->store, (uint64_t)from,
 			    (uint64_t)to, cursor, SCAN_CHUNK, idx, &n);
@@ -61,7 +61,7 @@ struct obs {
 	uint64_t index;
 	int64_t date;
 	int64_t price; /* minor units */
-	int64_t qty;   /* thousandths */
+	int64_t qty; /* thousandths */
 	char unit[16];
 	char currency[4];
 	unsigned exponent;
@@ -116,7 +116,7 @@ prices_fn(void *arg, struct loaded *l)
 		return 0;
 	sup = ev->supplier.id ? ev->supplier.id
 	    : ev->n_suppliers ? ev->suppliers[0].id
-			      : "";
+	                      : "";
 	if (c->buyer && (!ev->buyer.id || strcmp(c->buyer, ev->buyer.id)))
 		return 0;
 	if (c->supplier && strcmp(c->supplier, sup) != 0)
@@ -144,7 +144,8 @@ prices_fn(void *arg, struct loaded *l)
 		memcpy(o->currency, it->unit_price.currency, 4);
 		o->exponent = it->unit_price.exponent;
 		snprintf(o->ocid, sizeof(o->ocid), "%s", ev->ocid);
-		snprintf(o->kind, sizeof(o->kind), "%s", pr_kind_name(ev->kind));
+		snprintf(
+		    o->kind, sizeof(o->kind), "%s", pr_kind_name(ev->kind));
 		snprintf(o->buyer, sizeof(o->buyer), "%s",
 		    ev->buyer.id ? ev->buyer.id : "");
 		snprintf(o->supplier, sizeof(o->supplier), "%s", sup);
@@ -197,8 +198,8 @@ stats_json(int64_t *v, size_t n, unsigned exp, int quartiles)
 
 /* Per-party statistics: by == 0 buyer, 1 supplier. */
 static json_t *
-groups_json(const struct obs *o, const size_t *sel, size_t n, int by,
-    unsigned exp)
+groups_json(
+    const struct obs *o, const size_t *sel, size_t n, int by, unsigned exp)
 {
 	json_t *a = json_array(), *s;
 	int64_t *v;
@@ -248,15 +249,16 @@ query_prices(struct http_req *r, void *arg)
 		return;
 	}
 	kind = http_query_str(r, "kind");
-	c.kind = kind ? pr_kind_from_name(kind, strlen(kind))
-		      : PR_KIND_CONTRACT;
+	c.kind =
+	    kind ? pr_kind_from_name(kind, strlen(kind)) : PR_KIND_CONTRACT;
 	if (c.kind != PR_KIND_CONTRACT && c.kind != PR_KIND_AWARD &&
 	    c.kind != PR_KIND_BID_REVEAL) {
 		http_error(r, 400, "bad_query", "kind",
 		    "kind must be contract, award or bid.reveal");
 		return;
 	}
-	if (((rc = time_param(r, "from", &c.from)) != 0 && rc != PR_ENOTFOUND) ||
+	if (((rc = time_param(r, "from", &c.from)) != 0 &&
+	        rc != PR_ENOTFOUND) ||
 	    ((rc = time_param(r, "to", &c.to)) != 0 && rc != PR_ENOTFOUND)) {
 		http_error(r, 400, "bad_query", "from",
 		    "from and to must be YYYY-MM-DD or RFC 3339 UTC");
@@ -268,10 +270,10 @@ query_prices(struct http_req *r, void *arg)
 	if (rc != 0) {
 		free(c.v);
 		http_error(r, rc == PR_ETOOBIG ? 413 : 500,
-		    rc == PR_ETOOBIG ? "too_many" : "store_error", NULL,
-		    "%s", rc == PR_ETOOBIG ? "narrow the query (from, to, "
-					     "buyer or supplier)"
-					   : pr_strerror(rc));
+		    rc == PR_ETOOBIG ? "too_many" : "store_error", NULL, "%s",
+		    rc == PR_ETOOBIG ? "narrow the query (from, to, "
+		                       "buyer or supplier)"
+		                     : pr_strerror(rc));
 		return;
 	}
 	if (c.n == 0) {
@@ -288,7 +290,7 @@ query_prices(struct http_req *r, void *arg)
 			for (j = 0, cnt = 0; j < c.n; j++)
 				cnt += strcmp(c.v[i].unit, c.v[j].unit) == 0 &&
 				    strcmp(c.v[i].currency, c.v[j].currency) ==
-					0;
+				        0;
 			if (cnt > bestn) {
 				bestn = cnt;
 				best = i;
@@ -296,7 +298,8 @@ query_prices(struct http_req *r, void *arg)
 		}
 		unit = c.v[best].unit;
 	} else {
-		for (best = 0; best < c.n && strcmp(c.v[best].unit, unit); best++)
+		for (best = 0; best < c.n && strcmp(c.v[best].unit, unit);
+		     best++)
 			;
 		if (best == c.n) {
 			free(c.v);
@@ -325,33 +328,36 @@ query_prices(struct http_req *r, void *arg)
 		v[nsel++] = c.v[i].price;
 		json_array_append_new(obsj,
 		    json_pack("{s:I, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:s}",
-			"index", (json_int_t)c.v[i].index, "ocid", c.v[i].ocid,
-			"kind", c.v[i].kind, "date", timej(c.v[i].date),
-			"buyer", c.v[i].buyer, "supplier", c.v[i].supplier,
-			"unit_price", amountj(c.v[i].price, c.v[i].exponent),
-			"quantity", amountj(c.v[i].qty, 3), "unit",
-			c.v[i].unit));
+		        "index", (json_int_t)c.v[i].index, "ocid", c.v[i].ocid,
+		        "kind", c.v[i].kind, "date", timej(c.v[i].date),
+		        "buyer", c.v[i].buyer, "supplier", c.v[i].supplier,
+		        "unit_price", amountj(c.v[i].price, c.v[i].exponent),
+		        "quantity", amountj(c.v[i].qty, 3), "unit",
+		        c.v[i].unit));
 	}
 	out = stats_json(v, nsel, c.v[best].exponent, 1);
 	med = rank(v, nsel, 50);
 	json_object_set_new(out, "item", json_string(c.item));
 	json_object_set_new(out, "unit", json_string(c.v[best].unit));
 	json_object_set_new(out, "currency", json_string(c.v[best].currency));
-	json_object_set_new(out, "other_units", json_integer((json_int_t)other));
+	json_object_set_new(
+	    out, "other_units", json_integer((json_int_t)other));
 	json_object_set_new(out, "by_buyer",
 	    groups_json(c.v, sel, nsel, 0, c.v[best].exponent));
 	json_object_set_new(out, "by_supplier",
 	    groups_json(c.v, sel, nsel, 1, c.v[best].exponent));
 	ref = http_query_str(r, "reference");
-	if (ref != NULL && pr_decimal_parse(ref, strlen(ref),
-			       c.v[best].exponent, &refv) == 0 && refv > 0) {
+	if (ref != NULL &&
+	    pr_decimal_parse(ref, strlen(ref), c.v[best].exponent, &refv) ==
+	        0 &&
+	    refv > 0) {
 		/* The ratio with two decimals, rounded half up. */
 		__int128 q = ((__int128)med * 1000 / refv + 5) / 10;
 		char s[40];
 		snprintf(s, sizeof(s), "%lld.%02lld", (long long)(q / 100),
 		    (long long)(q % 100));
-		json_object_set_new(out, "reference",
-		    amountj(refv, c.v[best].exponent));
+		json_object_set_new(
+		    out, "reference", amountj(refv, c.v[best].exponent));
 		json_object_set_new(out, "median_ratio", json_string(s));
 	} else if (ref != NULL) {
 		http_error(r, 400, "bad_query", "reference",
@@ -430,8 +436,7 @@ contract_find(struct totals_ctx *t, const char *key, int create)
 }
 
 static struct row *
-row_find(struct totals_ctx *t, const char *key, const char *cur,
-    unsigned exp)
+row_find(struct totals_ctx *t, const char *key, const char *cur, unsigned exp)
 {
 	size_t i;
 
@@ -459,10 +464,12 @@ month_of(int64_t ms, char out[8])
 {
 	time_t tt = (time_t)(ms / 1000);
 	struct tm tm;
+	char tmp[32];
 
 	gmtime_r(&tt, &tm);
-	snprintf(out, 8, "%04d-%02d", (tm.tm_year + 1900) % 10000,
+	snprintf(tmp, sizeof(tmp), "%04d-%02d", tm.tm_year + 1900,
 	    tm.tm_mon + 1);
+	snprintf(out, 8, "%.7s", tmp);
 }
 
 static int
@@ -478,7 +485,9 @@ totals_fn(void *arg, struct loaded *l)
 	if (ev->ocid == NULL || ev->date < t->from || ev->date >= t->to)
 		return 0;
 	snprintf(key, sizeof(key), "%s/%s", ev->ocid,
-	    ev->contract_id ? ev->contract_id : ev->id ? ev->id : "");
+	    ev->contract_id ? ev->contract_id
+	        : ev->id    ? ev->id
+	                    : "");
 	switch (ev->kind) {
 	case PR_KIND_CONTRACT:
 	case PR_KIND_CONTRACT_AMEND:
@@ -487,7 +496,8 @@ totals_fn(void *arg, struct loaded *l)
 		if ((c = contract_find(t, key, 1)) == NULL)
 			return PR_ENOMEM;
 		if (ev->buyer.id)
-			snprintf(c->buyer, sizeof(c->buyer), "%s", ev->buyer.id);
+			snprintf(
+			    c->buyer, sizeof(c->buyer), "%s", ev->buyer.id);
 		if (ev->supplier.id)
 			snprintf(c->supplier, sizeof(c->supplier), "%s",
 			    ev->supplier.id);
@@ -515,12 +525,14 @@ totals_fn(void *arg, struct loaded *l)
 			g = ev->buyer.id ? ev->buyer.id : c ? c->buyer : NULL;
 			break;
 		case BY_SUPPLIER:
-			g = ev->payee.id ? ev->payee.id : c ? c->supplier : NULL;
+			g = ev->payee.id ? ev->payee.id
+			    : c          ? c->supplier
+			                 : NULL;
 			break;
 		case BY_FUNDING:
 			g = ev->funding ? pr_funding_name(ev->funding)
-			    : c     ? c->funding
-				    : NULL;
+			    : c         ? c->funding
+			                : NULL;
 			break;
 		case BY_MONTH:
 			g = month;
@@ -530,14 +542,16 @@ totals_fn(void *arg, struct loaded *l)
 		}
 		if (g == NULL || g[0] == '\0')
 			g = "unknown";
-		if (t->party != NULL && (c == NULL ||
-		    (strcmp(c->buyer, t->party) && strcmp(c->supplier, t->party))))
+		if (t->party != NULL &&
+		    (c == NULL ||
+		        (strcmp(c->buyer, t->party) &&
+		            strcmp(c->supplier, t->party))))
 			return 0;
-		if ((rw = row_find(t, g, ev->value.currency,
-			 ev->value.exponent)) == NULL)
+		if ((rw = row_find(
+		         t, g, ev->value.currency, ev->value.exponent)) == NULL)
 			return PR_ENOMEM;
-		t->overflow |= pr_money_add(rw->paid, ev->value.amount,
-		    &rw->paid) != 0;
+		t->overflow |=
+		    pr_money_add(rw->paid, ev->value.amount, &rw->paid) != 0;
 		rw->payments++;
 		return 0;
 	default:
@@ -570,28 +584,28 @@ add_contracts(struct totals_ctx *t)
 				    pr_scheme_name(it->classification.scheme),
 				    it->classification.id);
 				if (pr_money_mul_qty(it->unit_price.amount,
-					it->quantity, &line) != 0)
+				        it->quantity, &line) != 0)
 					line = 0, t->overflow = 1;
 				if ((rw = row_find(t, key,
-					 it->unit_price.currency,
-					 it->unit_price.exponent)) == NULL)
+				         it->unit_price.currency,
+				         it->unit_price.exponent)) == NULL)
 					return PR_ENOMEM;
 				t->overflow |= pr_money_add(rw->contracted,
-				    line, &rw->contracted) != 0;
+				                   line, &rw->contracted) != 0;
 				rw->contracts++;
 			}
 			continue;
 		}
-		g = t->by == BY_BUYER	   ? c->buyer
+		g = t->by == BY_BUYER      ? c->buyer
 		    : t->by == BY_SUPPLIER ? c->supplier
 		    : t->by == BY_FUNDING  ? c->funding
-					   : c->month;
+		                           : c->month;
 		if (g[0] == '\0')
 			g = "unknown";
 		if ((rw = row_find(t, g, c->currency, c->exponent)) == NULL)
 			return PR_ENOMEM;
 		t->overflow |= pr_money_add(rw->contracted, c->value,
-		    &rw->contracted) != 0;
+		                   &rw->contracted) != 0;
 		rw->contracts++;
 	}
 	return 0;
@@ -610,8 +624,8 @@ cmp_row(const void *a, const void *b)
 void
 query_totals(struct http_req *r, void *arg)
 {
-	static const char *names[] = {"buyer", "supplier", "item", "funding",
-	    "month"};
+	static const char *names[] = {
+	    "buyer", "supplier", "item", "funding", "month"};
 	struct procured *d = arg;
 	struct totals_ctx t;
 	const char *by = http_query_str(r, "by");
@@ -630,7 +644,8 @@ query_totals(struct http_req *r, void *arg)
 		return;
 	}
 	t.by = (enum by)i;
-	if (((rc = time_param(r, "from", &t.from)) != 0 && rc != PR_ENOTFOUND) ||
+	if (((rc = time_param(r, "from", &t.from)) != 0 &&
+	        rc != PR_ENOTFOUND) ||
 	    ((rc = time_param(r, "to", &t.to)) != 0 && rc != PR_ENOTFOUND)) {
 		http_error(r, 400, "bad_query", "from",
 		    "from and to must be YYYY-MM-DD or RFC 3339 UTC");
@@ -640,8 +655,8 @@ query_totals(struct http_req *r, void *arg)
 	/* Contracts and payments, through the kind index, in log order. */
 	rc = walk(d, ST_IDX_KIND, "contract", 0, 0, totals_fn, &t);
 	if (rc == 0)
-		rc = walk(d, ST_IDX_KIND, "contract.amend", 0, 0, totals_fn,
-		    &t);
+		rc =
+		    walk(d, ST_IDX_KIND, "contract.amend", 0, 0, totals_fn, &t);
 	if (rc == 0)
 		rc = walk(d, ST_IDX_KIND, "payment", 0, 0, totals_fn, &t);
 	if (rc == 0)
@@ -657,15 +672,15 @@ query_totals(struct http_req *r, void *arg)
 	for (i = 0; i < t.nrows; i++)
 		json_array_append_new(rows,
 		    json_pack("{s:s, s:s, s:o, s:o, s:I, s:I}", "key",
-			t.rows[i].key, "currency", t.rows[i].currency,
-			"contracted",
-			amountj(t.rows[i].contracted, t.rows[i].exponent),
-			"paid", amountj(t.rows[i].paid, t.rows[i].exponent),
-			"contracts", (json_int_t)t.rows[i].contracts,
-			"payments", (json_int_t)t.rows[i].payments));
+		        t.rows[i].key, "currency", t.rows[i].currency,
+		        "contracted",
+		        amountj(t.rows[i].contracted, t.rows[i].exponent),
+		        "paid", amountj(t.rows[i].paid, t.rows[i].exponent),
+		        "contracts", (json_int_t)t.rows[i].contracts,
+		        "payments", (json_int_t)t.rows[i].payments));
 	http_reply_json(r, 200,
 	    json_pack("{s:s, s:o, s:b}", "by", by, "rows", rows, "overflow",
-		t.overflow));
+	        t.overflow));
 out:
 	for (i = 0; i < t.nc; i++)
 		pr_event_free(t.c[i].ev);

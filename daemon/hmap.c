@@ -106,8 +106,8 @@ grow(struct hmap *m)
 }
 
 int
-hmap_put(struct hmap *m, const void *k, size_t klen, const void *v,
-    size_t vlen, uint64_t seq, void *ptr)
+hmap_put(struct hmap *m, const void *k, size_t klen, const void *v, size_t vlen,
+    uint64_t seq, void *ptr)
 {
 	uint64_t h = fnv1a(k, klen);
 	struct hent **pp = slot(m, k, klen, h), *e;

@@ -18,8 +18,8 @@ void hmap_free(struct hmap *m);
 int hmap_put(struct hmap *m, const void *k, size_t klen, const void *v,
     size_t vlen, uint64_t seq, void *ptr);
 /* 1 and the value (valid until the next put/del on the key) if present. */
-int hmap_get(const struct hmap *m, const void *k, size_t klen,
-    const void **v, size_t *vlen, void **ptr);
+int hmap_get(const struct hmap *m, const void *k, size_t klen, const void **v,
+    size_t *vlen, void **ptr);
 void hmap_del(struct hmap *m, const void *k, size_t klen);
 /* Remove every entry whose seq is at most seq. */
 void hmap_del_upto(struct hmap *m, uint64_t seq);

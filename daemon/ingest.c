@@ -32,11 +32,11 @@ struct ingest {
 	struct procured *d;
 	pthread_mutex_t mtx;
 	pthread_cond_t verify_cv, seq_cv;
-	struct queue verify_q;   /* event loop -> verify threads */
+	struct queue verify_q; /* event loop -> verify threads */
 	struct queue verified_q; /* verify threads -> event loop */
-	struct queue seq_q;      /* event loop -> sequencer */
-	struct queue done_q;     /* sequencer -> event loop */
-	uint64_t fail_epoch;     /* sequencer: reject items older than this */
+	struct queue seq_q; /* event loop -> sequencer */
+	struct queue done_q; /* sequencer -> event loop */
+	uint64_t fail_epoch; /* sequencer: reject items older than this */
 	int quit;
 	pthread_t *verifiers;
 	size_t nverifiers;
@@ -133,8 +133,7 @@ item_answer(struct ingest *ig, struct item *it)
 	for (i = 0; i < it->nwaiters; i++) {
 		if (it->status != 0)
 			http_error(it->waiters[i], it->status, it->code,
-			    it->field[0] ? it->field : NULL, "%s",
-			    it->message);
+			    it->field[0] ? it->field : NULL, "%s", it->message);
 		else
 			http_reply(it->waiters[i], i == 0 ? 201 : 200,
 			    "application/json", it->receipt.data,
@@ -230,8 +229,8 @@ commit_batch(struct ingest *ig, struct item **batch, size_t n)
 	for (i = 0; i < n; i++)
 		apps[i] = batch[i]->app;
 	t0 = mono_us();
-	rc = st_append_batch(d->store, apps, n, procured_sign_checkpoint, d,
-	    res, &size, root);
+	rc = st_append_batch(
+	    d->store, apps, n, procured_sign_checkpoint, d, res, &size, root);
 	if (rc != 0)
 		goto fail;
 	if ((rc = st_checkpoint(d->store, &note)) != 0)
@@ -240,7 +239,7 @@ commit_batch(struct ingest *ig, struct item **batch, size_t n)
 	for (i = 0; i < n; i++) {
 		batch[i]->res = res[i];
 		if (receipt_build(d->store, res[i].index, size,
-			(const char *)note.data, &batch[i]->receipt) != 0)
+		        (const char *)note.data, &batch[i]->receipt) != 0)
 			item_fail(batch[i], 500, "internal", NULL,
 			    "logged at index %llu but the receipt could not "
 			    "be built; fetch it with GET /v1/entries",
@@ -297,15 +296,15 @@ sequencer_main(void *arg)
 				until.tv_nsec -= 1000000000L;
 			}
 			while (ig->seq_q.n < max && !ig->quit &&
-			       pthread_cond_timedwait(&ig->seq_cv, &ig->mtx,
-				   &until) != ETIMEDOUT)
+			    pthread_cond_timedwait(
+			        &ig->seq_cv, &ig->mtx, &until) != ETIMEDOUT)
 				;
 		}
 		n = 0;
 		while (n < max && (it = q_pop(&ig->seq_q)) != NULL) {
 			if (it->epoch < ig->fail_epoch || fatal) {
-				fail_batch(&it, 1,
-				    fatal ? PR_EPANIC : PR_ECONFLICT);
+				fail_batch(
+				    &it, 1, fatal ? PR_EPANIC : PR_ECONFLICT);
 				q_push(&ig->done_q, it);
 				continue;
 			}
@@ -361,7 +360,7 @@ on_verified(evutil_socket_t fd, short what, void *arg)
 		if (admit(ig->d, ig->overlay, it) != 0)
 			goto reject;
 		if (hmap_put(ig->pending, it->env_hash, PR_HASH_LEN, NULL, 0,
-			it->seq, it) != 0) {
+		        it->seq, it) != 0) {
 			item_fail(it, 503, "overloaded", NULL, "out of memory");
 			goto reject;
 		}
@@ -370,7 +369,7 @@ on_verified(evutil_socket_t fd, short what, void *arg)
 		pthread_cond_signal(&ig->seq_cv);
 		pthread_mutex_unlock(&ig->mtx);
 		continue;
-reject:
+	reject:
 		item_answer(ig, it);
 	}
 }
@@ -479,8 +478,8 @@ ingest_free(struct ingest *ig)
 		pthread_join(ig->sequencer, NULL);
 	/* Requests still queued: their connections are gone with evhttp. */
 	{
-		struct queue *qs[] = {&ig->verify_q, &ig->verified_q,
-		    &ig->seq_q, &ig->done_q};
+		struct queue *qs[] = {
+		    &ig->verify_q, &ig->verified_q, &ig->seq_q, &ig->done_q};
 		struct item *it;
 		for (i = 0; i < 4; i++)
 			while ((it = q_pop(qs[i])) != NULL)
@@ -530,8 +529,8 @@ ingest_submit(struct http_req *r, struct procured *d)
 		    "too many submissions from %s; slow down", r->peer);
 		return;
 	}
-	ctype = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-	    "Content-Type");
+	ctype = evhttp_find_header(
+	    evhttp_request_get_input_headers(r->req), "Content-Type");
 	if (ctype != NULL && strncmp(ctype, "application/json", 16) != 0 &&
 	    strncmp(ctype, "application/vnd.dsse", 20) != 0) {
 		http_error(r, 415, "unsupported_media_type", "Content-Type",
@@ -610,10 +609,10 @@ ingest_submit(struct http_req *r, struct procured *d)
 			item_free(it);
 			return;
 		}
-		it->keys[i] = keycache_get(d, ig->overlay,
-		    it->env->sigs[i].keyid);
-		if (!ratelimit_take(ig->rl_key, it->env->sigs[i].keyid,
-			r->start_us)) {
+		it->keys[i] =
+		    keycache_get(d, ig->overlay, it->env->sigs[i].keyid);
+		if (!ratelimit_take(
+		        ig->rl_key, it->env->sigs[i].keyid, r->start_us)) {
 			http_set_header(r, "Retry-After", "1");
 			http_error(r, 429, "rate_limited", "signatures",
 			    "too many submissions signed by %s; slow down",
@@ -665,8 +664,8 @@ ingest_exit_status(const struct ingest *ig)
 int
 ingest_metrics(const struct ingest *ig, struct pr_buf *out)
 {
-	static const char *le[] = {"1", "4", "16", "64", "256", "1024",
-	    "4096", "+Inf"};
+	static const char *le[] = {
+	    "1", "4", "16", "64", "256", "1024", "4096", "+Inf"};
 	struct ingest *m = (struct ingest *)ig;
 	uint64_t cum = 0;
 	size_t i;
@@ -693,10 +692,10 @@ ingest_metrics(const struct ingest *ig, struct pr_buf *out)
 	    "procured_commit_seconds_max %.6f\n"
 	    "# TYPE procured_batch_size histogram\n",
 	    (unsigned long long)m->committed, (unsigned long long)m->rejected,
-	    (unsigned long long)m->duplicates,
-	    (unsigned long long)m->verified, m->inflight,
-	    (unsigned long long)m->tree_size, (double)m->commit_us_sum / 1e6,
-	    (unsigned long long)m->batches, (double)m->commit_us_max / 1e6);
+	    (unsigned long long)m->duplicates, (unsigned long long)m->verified,
+	    m->inflight, (unsigned long long)m->tree_size,
+	    (double)m->commit_us_sum / 1e6, (unsigned long long)m->batches,
+	    (double)m->commit_us_max / 1e6);
 	for (i = 0; i < 8; i++) {
 		cum += m->batch_hist[i];
 		rc |= pr_buf_printf(out,

@@ -21,7 +21,7 @@ struct hmap;
 
 struct item {
 	struct item *next;
-	uint64_t seq;   /* admission order; 0 before admission */
+	uint64_t seq; /* admission order; 0 before admission */
 	uint64_t epoch; /* overlay generation it was admitted against */
 	struct http_req *waiters[ITEM_MAX_WAITERS];
 	unsigned nwaiters;
@@ -47,7 +47,7 @@ struct item {
 	int rc;
 	struct st_appended res;
 	struct pr_buf receipt; /* JSON */
-	uint64_t commit_us;    /* latency from arrival */
+	uint64_t commit_us; /* latency from arrival */
 	uint64_t arrived_us;
 
 	/* failure answer */
@@ -58,9 +58,8 @@ struct item {
 };
 
 /* Reject it with an HTTP status and a stable code. */
-void item_fail(struct item *it, int status, const char *code,
-    const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+void item_fail(struct item *it, int status, const char *code, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /*
  * Admission (daemon/admit.c): with verified signatures, apply the rules
@@ -71,7 +70,7 @@ void item_fail(struct item *it, int status, const char *code,
 int admit(struct procured *d, struct hmap *overlay, struct item *it);
 
 /* Look up a signer's key by DSSE keyid (event loop only). */
-struct pr_key *keycache_get(struct procured *d, struct hmap *overlay,
-    const char *keyid);
+struct pr_key *keycache_get(
+    struct procured *d, struct hmap *overlay, const char *keyid);
 
 #endif

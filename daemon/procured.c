@@ -28,6 +28,7 @@
 #include "proto/buf.h"
 #include "proto/err.h"
 #include "proto/errmsg.h"
+#include "proto/entry.h"
 #include "proto/key.h"
 #include "proto/log.h"
 #include "proto/note.h"
@@ -54,8 +55,7 @@ keycache_free(struct hmap *m)
 	hmap_free(m);
 }
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
 	    "usage: procured [-d] [-c FILE] [--data-dir DIR] "
@@ -196,8 +196,8 @@ log_key_path(const struct config *c)
 
 /* Sign a checkpoint of the current tree: the store's signing callback. */
 static int
-sign_checkpoint(void *ctx, uint64_t size, const pr_hash root,
-    struct pr_buf *note)
+sign_checkpoint(
+    void *ctx, uint64_t size, const pr_hash root, struct pr_buf *note)
 {
 	struct procured *d = ctx;
 	struct pr_checkpoint cp;
@@ -210,8 +210,8 @@ sign_checkpoint(void *ctx, uint64_t size, const pr_hash root,
 }
 
 int
-procured_sign_checkpoint(void *ctx, uint64_t size, const pr_hash root,
-    struct pr_buf *note)
+procured_sign_checkpoint(
+    void *ctx, uint64_t size, const pr_hash root, struct pr_buf *note)
 {
 	return sign_checkpoint(ctx, size, root, note);
 }
@@ -273,8 +273,8 @@ open_data_dir(struct procured *d)
 		pr_hash root;
 
 		(void)fresh;
-		rc = st_append_batch(d->store, NULL, 0, sign_checkpoint, d,
-		    NULL, &size, root);
+		rc = st_append_batch(
+		    d->store, NULL, 0, sign_checkpoint, d, NULL, &size, root);
 		if (rc != 0) {
 			log_warnx("first checkpoint: %s", pr_strerror(rc));
 			goto out;
@@ -289,18 +289,28 @@ open_data_dir(struct procured *d)
 	if ((rc = pr_vkey_from_key(d->logkey, d->conf.origin, &self)) != 0)
 		goto out;
 	memset(&cp, 0, sizeof(cp));
-	rc = pr_checkpoint_open((const char *)note.data, note.len,
-	    d->conf.origin, &self, 1, &cp);
+	rc = pr_checkpoint_open(
+	    (const char *)note.data, note.len, d->conf.origin, &self, 1, &cp);
 	pr_vkey_clear(&self);
 	if (rc != 0) {
 		log_warnx("data-dir %s holds a log that is not %s signed by %s "
-			  "(%s): check origin and log-key",
+		          "(%s): check origin and log-key",
 		    d->conf.data_dir, d->conf.origin, keypath, pr_errmsg(rc));
 		rc = PR_ECONFIG;
 		goto out;
 	}
 	log_info("log %s: %llu entries", d->conf.origin,
 	    (unsigned long long)cp.size);
+	/* Log times continue from the last entry's, whatever the clock. */
+	if (cp.size > 0) {
+		struct pr_buf last = PR_BUF_INIT;
+		struct pr_entry ent;
+
+		if (st_entry(d->store, cp.size - 1, &last) == 0 &&
+		    pr_entry_parse(last.data, last.len, &ent) == 0)
+			d->last_log_time = ent.log_time;
+		pr_buf_free(&last);
+	}
 	pr_checkpoint_clear(&cp);
 out:
 	pr_buf_free(&note);
@@ -425,13 +435,13 @@ main(int argc, char **argv)
 		rc = 1;
 		goto fail;
 	}
-	d.http = http_server_new(d.base, &d.conf, procured_routes,
-	    procured_nroutes, &d);
+	d.http = http_server_new(
+	    d.base, &d.conf, procured_routes, procured_nroutes, &d);
 	if (d.http == NULL)
 		fatalx("cannot set up the HTTP server");
 	if (d.conf.tls_cert != NULL &&
 	    http_tls(d.http, d.conf.tls_cert, d.conf.tls_key,
-		d.conf.tls_client_ca) != 0) {
+	        d.conf.tls_client_ca) != 0) {
 		rc = 1;
 		goto fail;
 	}
@@ -448,8 +458,8 @@ main(int argc, char **argv)
 	evsignal_add(d.ev_int, NULL);
 	evsignal_add(d.ev_hup, NULL);
 	if ((wd = sd_watchdog_usec()) > 0) {
-		d.ev_watchdog = event_new(d.base, -1, EV_PERSIST, on_watchdog,
-		    &d);
+		d.ev_watchdog =
+		    event_new(d.base, -1, EV_PERSIST, on_watchdog, &d);
 		tv.tv_sec = (time_t)(wd / 2 / 1000000);
 		tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
 		event_add(d.ev_watchdog, &tv);

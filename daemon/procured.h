@@ -31,7 +31,7 @@ struct procured {
 	struct pr_key *admin_keys[CONF_MAX_ADMIN]; /* admins[i].key */
 	size_t nadmins;
 	struct hmap *keycache; /* DSSE keyid -> struct pr_key *, never freed
-				  while running */
+	                          while running */
 	uint64_t last_log_time; /* ms; log times never decrease */
 	struct ingest *ingest;
 	struct event *ev_term, *ev_int, *ev_hup, *ev_watchdog;
@@ -40,8 +40,8 @@ struct procured {
 };
 
 /* The store's checkpoint signer (daemon/procured.c); ctx is the daemon. */
-int procured_sign_checkpoint(void *ctx, uint64_t size, const pr_hash root,
-    struct pr_buf *note);
+int procured_sign_checkpoint(
+    void *ctx, uint64_t size, const pr_hash root, struct pr_buf *note);
 
 /* Routes (daemon/routes.c). */
 extern const struct http_route procured_routes[];

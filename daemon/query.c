@@ -16,8 +16,8 @@
 #include "proto/policy.h"
 #include "store/store.h"
 
-#define PROCESS_MAX 10000  /* events shown for one process */
-#define SCAN_MAX 200000    /* entries one aggregate query may read */
+#define PROCESS_MAX 10000 /* events shown for one process */
+#define SCAN_MAX 200000 /* entries one aggregate query may read */
 
 void
 loaded_free(struct loaded *l)
@@ -40,8 +40,8 @@ load(struct procured *d, uint64_t index, struct loaded *l)
 		goto fail;
 	pr_merkle_leaf_hash(l->raw.data, l->raw.len, l->leaf);
 	/* Every logged payload passed this parser when it was admitted. */
-	if ((rc = pr_event_parse(l->ent.payload, l->ent.payload_len, &l->ev,
-		 NULL)) != 0)
+	if ((rc = pr_event_parse(
+	         l->ent.payload, l->ent.payload_len, &l->ev, NULL)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -108,17 +108,17 @@ signers_json(struct procured *d, const struct pr_entry *ent)
 		if (pr_policy_key_get(&p, keyid, &k) != 0) {
 			json_array_append_new(a,
 			    json_pack("{s:s, s:n, s:[]}", "keyid", keyid,
-				"party", "roles"));
+			        "party", "roles"));
 			continue;
 		}
 		roles = json_array();
 		for (bit = 1; bit <= PR_ROLE_ALL; bit <<= 1)
 			if (k.roles & bit)
-				json_array_append_new(roles,
-				    json_string(pr_role_name(bit)));
+				json_array_append_new(
+				    roles, json_string(pr_role_name(bit)));
 		json_array_append_new(a,
 		    json_pack("{s:s, s:s, s:o}", "keyid", keyid, "party",
-			k.party, "roles", roles));
+		        k.party, "roles", roles));
 	}
 	return a;
 }
@@ -151,8 +151,7 @@ query_entry_json(struct procured *d, uint64_t index, json_t **out)
 	    (json_int_t)index, "leaf_hash", hexj(l.leaf, PR_HASH_LEN),
 	    "envelope_hash", hexj(envh, PR_HASH_LEN), "log_time",
 	    timej((int64_t)l.ent.log_time), "entry", (char *)b64.data,
-	    "envelope", envj, "event", ev, "signers",
-	    signers_json(d, &l.ent));
+	    "envelope", envj, "event", ev, "signers", signers_json(d, &l.ent));
 	rc = j != NULL ? 0 : PR_ENOMEM;
 out:
 	pr_dsse_free(env);
@@ -168,8 +167,8 @@ out:
 static json_t *
 chain_json(struct procured *d, struct loaded *l)
 {
-	json_t *ev = json_loadb((const char *)l->ent.payload,
-	    l->ent.payload_len, 0, NULL);
+	json_t *ev = json_loadb(
+	    (const char *)l->ent.payload, l->ent.payload_len, 0, NULL);
 
 	return json_pack("{s:I, s:o, s:o, s:s, s:o, s:o, s:o, s:o*}", "index",
 	    (json_int_t)l->index, "leaf_hash", hexj(l->leaf, PR_HASH_LEN),
@@ -191,24 +190,24 @@ query_process(struct http_req *r, void *arg)
 	int rc;
 
 	if (r->tail[0] == '\0' || strchr(r->tail, '/') != NULL) {
-		http_error(r, 400, "bad_ocid", "ocid",
-		    "use /v1/processes/<ocid>");
+		http_error(
+		    r, 400, "bad_ocid", "ocid", "use /v1/processes/<ocid>");
 		return;
 	}
 	if ((idx = calloc(PROCESS_MAX, sizeof(*idx))) == NULL) {
 		http_error(r, 503, "overloaded", NULL, "out of memory");
 		return;
 	}
-	rc = st_scan(d->store, ST_IDX_OCID, r->tail, ST_SCAN_START,
-	    PROCESS_MAX, idx, &n);
+	rc = st_scan(d->store, ST_IDX_OCID, r->tail, ST_SCAN_START, PROCESS_MAX,
+	    idx, &n);
 	if (rc != 0 || n == 0) {
 		free(idx);
 		if (rc == 0 || rc == PR_ENOTFOUND)
 			http_error(r, 404, "not_found", "ocid",
 			    "no process %s in this log", r->tail);
 		else
-			http_error(r, 500, "store_error", NULL, "%s",
-			    pr_strerror(rc));
+			http_error(
+			    r, 500, "store_error", NULL, "%s", pr_strerror(rc));
 		return;
 	}
 	events = json_array();
@@ -219,8 +218,8 @@ query_process(struct http_req *r, void *arg)
 		loaded_free(&l);
 	}
 	free(idx);
-	http_reply_json(r, 200,
-	    json_pack("{s:s, s:o}", "ocid", r->tail, "events", events));
+	http_reply_json(
+	    r, 200, json_pack("{s:s, s:o}", "ocid", r->tail, "events", events));
 }
 
 /* "2026-01-01" or RFC 3339 into ms; PR_ENOTFOUND when absent. */
@@ -257,10 +256,10 @@ summary_json(const struct loaded *l)
 	const struct pr_event *ev = l->ev;
 	const struct pr_party *sup = main_supplier(ev);
 
-	return json_pack("{s:I, s:s?, s:s, s:o, s:o, s:s?, s:s?, s:o}",
-	    "index", (json_int_t)l->index, "ocid", ev->ocid, "kind",
-	    pr_kind_name(ev->kind), "log_time",
-	    timej((int64_t)l->ent.log_time), "date", timej(ev->date), "buyer",
+	return json_pack("{s:I, s:s?, s:s, s:o, s:o, s:s?, s:s?, s:o}", "index",
+	    (json_int_t)l->index, "ocid", ev->ocid, "kind",
+	    pr_kind_name(ev->kind), "log_time", timej((int64_t)l->ent.log_time),
+	    "date", timej(ev->date), "buyer",
 	    ev->buyer.id ? ev->buyer.id : ev->payer.id, "supplier",
 	    sup ? sup->id : NULL, "value",
 	    ev->has_value ? moneyj(&ev->value) : json_null());
@@ -291,8 +290,8 @@ query_search(struct http_req *r, void *arg)
 		}
 	if ((rc = http_query_u64(r, "limit", &limit)) == PR_EFORMAT ||
 	    limit == 0 || limit > 1000) {
-		http_error(r, 400, "bad_query", "limit",
-		    "limit must be 1..1000");
+		http_error(
+		    r, 400, "bad_query", "limit", "limit must be 1..1000");
 		return;
 	}
 	if ((rc = http_query_u64(r, "cursor", &cursor)) == PR_EFORMAT) {
@@ -323,13 +322,13 @@ query_search(struct http_req *r, void *arg)
 			rc = st_scan(d->store, which, key, cursor,
 			    sizeof(idx) / sizeof(idx[0]), idx, &n);
 		else
-			rc = st_scan_time(d->store, (uint64_t)from,
-			    (uint64_t)to, cursor,
-			    sizeof(idx) / sizeof(idx[0]), idx, &n);
+			rc =
+			    st_scan_time(d->store, (uint64_t)from, (uint64_t)to,
+			        cursor, sizeof(idx) / sizeof(idx[0]), idx, &n);
 		if (rc != 0 && rc != PR_ENOTFOUND) {
 			json_decref(res);
-			http_error(r, 500, "store_error", NULL, "%s",
-			    pr_strerror(rc));
+			http_error(
+			    r, 500, "store_error", NULL, "%s", pr_strerror(rc));
 			return;
 		}
 		if (n == 0)
@@ -352,10 +351,10 @@ query_search(struct http_req *r, void *arg)
 	}
 	{
 		char next[24];
-		snprintf(next, sizeof(next), "%llu",
-		    (unsigned long long)cursor);
+		snprintf(
+		    next, sizeof(next), "%llu", (unsigned long long)cursor);
 		http_reply_json(r, 200,
 		    json_pack("{s:o, s:s?}", "results", res, "next_cursor",
-			more ? next : NULL));
+		        more ? next : NULL));
 	}
 }

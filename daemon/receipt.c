@@ -17,11 +17,13 @@ format_time_ms(uint64_t ms, char out[32])
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
+	char tmp[96];
 
 	gmtime_r(&t, &tm);
-	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+	snprintf(out, 32, "%.31s", tmp);
 }
 
 static json_t *
@@ -98,8 +100,8 @@ checkpoint_size(const char *note, size_t len, uint64_t *size)
 }
 
 int
-receipt_for_envelope(struct st_store *st, const pr_hash env_hash,
-    struct pr_buf *out)
+receipt_for_envelope(
+    struct st_store *st, const pr_hash env_hash, struct pr_buf *out)
 {
 	struct pr_buf note = PR_BUF_INIT;
 	uint64_t index, size;

@@ -19,8 +19,8 @@ int receipt_build(struct st_store *st, uint64_t index, uint64_t tree_size,
     const char *note, struct pr_buf *out);
 /* The receipt of an already logged envelope at the current tree size;
  * PR_ENOTFOUND if it was never logged. */
-int receipt_for_envelope(struct st_store *st, const pr_hash env_hash,
-    struct pr_buf *out);
+int receipt_for_envelope(
+    struct st_store *st, const pr_hash env_hash, struct pr_buf *out);
 /* RFC 3339 UTC with milliseconds: 24 characters and a NUL. */
 void format_time_ms(uint64_t ms, char out[32]);
 /* The tree size a signed checkpoint note names. */

@@ -66,15 +66,15 @@ on_healthz(struct http_req *r, void *arg)
 	if (rc != 0 || !healthy) {
 		http_reply_json(r, 503,
 		    json_pack("{s:s, s:s}", "status", "unhealthy", "reason",
-			rc != 0 ? "the store cannot be read"
-				: "events are waiting and the latest "
-				  "checkpoint is stale"));
+		        rc != 0 ? "the store cannot be read"
+		                : "events are waiting and the latest "
+		                  "checkpoint is stale"));
 		return;
 	}
 	http_reply_json(r, 200,
 	    json_pack("{s:s, s:I, s:I}", "status", "ok", "tree_size",
-		(json_int_t)size, "pending",
-		(json_int_t)ingest_pending(d->ingest)));
+	        (json_int_t)size, "pending",
+	        (json_int_t)ingest_pending(d->ingest)));
 }
 
 static void
@@ -92,8 +92,8 @@ on_metrics(struct http_req *r, void *arg)
 		http_error(r, 500, "internal", NULL, "out of memory");
 		return;
 	}
-	http_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    b.data, b.len, "no-store");
+	http_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data,
+	    b.len, "no-store");
 	pr_buf_free(&b);
 }
 
@@ -108,8 +108,8 @@ on_checkpoint(struct http_req *r, void *arg)
 		store_error(r, rc, "checkpoint");
 		return;
 	}
-	http_reply(r, 200, "text/plain; charset=utf-8", b.data, b.len,
-	    "no-store");
+	http_reply(
+	    r, 200, "text/plain; charset=utf-8", b.data, b.len, "no-store");
 	pr_buf_free(&b);
 }
 
@@ -160,8 +160,8 @@ on_log(struct http_req *r, void *arg)
 	}
 	http_reply_json(r, 200,
 	    json_pack("{s:s, s:s, s:I, s:o, s:s}", "origin", d->conf.origin,
-		"vkey", d->vkey, "tree_size", (json_int_t)size, "root_hash",
-		hexj(root, PR_HASH_LEN), "checkpoint", (char *)note.data));
+	        "vkey", d->vkey, "tree_size", (json_int_t)size, "root_hash",
+	        hexj(root, PR_HASH_LEN), "checkpoint", (char *)note.data));
 	pr_buf_free(&note);
 }
 
@@ -203,8 +203,8 @@ on_entry(struct http_req *r, void *arg)
 }
 
 static int
-tree_size_param(struct http_req *r, struct procured *d, const char *name,
-    uint64_t *size)
+tree_size_param(
+    struct http_req *r, struct procured *d, const char *name, uint64_t *size)
 {
 	int rc = http_query_u64(r, name, size);
 
@@ -251,10 +251,12 @@ on_inclusion(struct http_req *r, void *arg)
 		return;
 	}
 	if (size > cur || index >= size) {
-		http_error(r, 404, "not_found", index >= size ? "index" :
-		    "tree_size", "the log has no entry %llu in a tree of %llu "
-		    "(current size %llu)", (unsigned long long)index,
-		    (unsigned long long)size, (unsigned long long)cur);
+		http_error(r, 404, "not_found",
+		    index >= size ? "index" : "tree_size",
+		    "the log has no entry %llu in a tree of %llu "
+		    "(current size %llu)",
+		    (unsigned long long)index, (unsigned long long)size,
+		    (unsigned long long)cur);
 		return;
 	}
 	if ((rc = st_inclusion_proof(d->store, index, size, proof, &n)) != 0 ||
@@ -264,8 +266,8 @@ on_inclusion(struct http_req *r, void *arg)
 	}
 	http_reply_json(r, 200,
 	    json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index,
-		"tree_size", (json_int_t)size, "leaf_hash",
-		hexj(leaf, PR_HASH_LEN), "proof", proof_json(proof, n)));
+	        "tree_size", (json_int_t)size, "leaf_hash",
+	        hexj(leaf, PR_HASH_LEN), "proof", proof_json(proof, n)));
 }
 
 static void
@@ -292,8 +294,8 @@ on_consistency(struct http_req *r, void *arg)
 		return;
 	}
 	if (m == 0 || m > n) {
-		http_error(r, 400, "bad_query", "first",
-		    "need 0 < first <= second");
+		http_error(
+		    r, 400, "bad_query", "first", "need 0 < first <= second");
 		return;
 	}
 	if (n > cur) {
@@ -307,7 +309,7 @@ on_consistency(struct http_req *r, void *arg)
 	}
 	http_reply_json(r, 200,
 	    json_pack("{s:I, s:I, s:o}", "first", (json_int_t)m, "second",
-		(json_int_t)n, "proof", proof_json(proof, len)));
+	        (json_int_t)n, "proof", proof_json(proof, len)));
 }
 
 static void

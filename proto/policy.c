@@ -9,9 +9,8 @@
 #include "proto/err.h"
 #include "proto/policy.h"
 
-static int
-deny(struct pr_policy_error *err, int rc, int status, const char *code,
-    const char *field, const char *fmt, ...)
+static int deny(struct pr_policy_error *err, int rc, int status,
+    const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
 static int
@@ -74,7 +73,8 @@ put(struct pr_policy_effects *fx, const char *key, json_t *val)
 
 	if (val == NULL)
 		return PR_ENOMEM;
-	if (fx->nputs == PR_POLICY_MAX_PUTS || strlen(key) >= PR_POLICY_KEY_MAX) {
+	if (fx->nputs == PR_POLICY_MAX_PUTS ||
+	    strlen(key) >= PR_POLICY_KEY_MAX) {
 		json_decref(val);
 		return PR_ERANGE;
 	}
@@ -102,8 +102,8 @@ pr_policy_effects_clear(struct pr_policy_effects *fx)
 }
 
 int
-pr_policy_key_get(const struct pr_policy *p, const char *keyid,
-    struct pr_policy_key *out)
+pr_policy_key_get(
+    const struct pr_policy *p, const char *keyid, struct pr_policy_key *out)
 {
 	char key[PR_POLICY_KEY_MAX];
 	struct pr_buf pub = PR_BUF_INIT;
@@ -116,8 +116,8 @@ pr_policy_key_get(const struct pr_policy *p, const char *keyid,
 		if (strcmp(pr_key_keyid(p->admins[i]), keyid) != 0)
 			continue;
 		memset(out, 0, sizeof(*out));
-		memcpy(out->pub, pr_key_raw_public(p->admins[i]),
-		    PR_KEY_PUB_LEN);
+		memcpy(
+		    out->pub, pr_key_raw_public(p->admins[i]), PR_KEY_PUB_LEN);
 		out->roles = PR_ROLE_ADMIN;
 		out->admin_config = 1;
 		snprintf(out->party, sizeof(out->party), "admin");
@@ -179,7 +179,8 @@ check_signatures(const struct pr_policy *p, const struct pr_policy_input *in,
 			return deny(err, rc, 500, "state_error", field,
 			    "reading the key registry: %s", pr_strerror(rc));
 		if (!(in->valid & (1u << i))) {
-			snprintf(field, sizeof(field), "signatures[%zu].sig", i);
+			snprintf(
+			    field, sizeof(field), "signatures[%zu].sig", i);
 			return deny(err, PR_ESIG, 401, "bad_signature", field,
 			    "signature %zu does not verify with key %s", i,
 			    env->sigs[i].keyid);
@@ -189,8 +190,8 @@ check_signatures(const struct pr_policy *p, const struct pr_policy_input *in,
 			    "key %s was revoked", env->sigs[i].keyid);
 		if ((k->valid_from != 0 && in->log_time < k->valid_from) ||
 		    (k->valid_until != 0 && in->log_time >= k->valid_until))
-			return deny(err, PR_EDENIED, 403, "key_not_valid", field,
-			    "key %s is not valid at this time",
+			return deny(err, PR_EDENIED, 403, "key_not_valid",
+			    field, "key %s is not valid at this time",
 			    env->sigs[i].keyid);
 	}
 	fx->nsigners = env->nsigs;
@@ -254,7 +255,8 @@ check_key_event(const struct pr_policy *p, const struct pr_policy_input *in,
 		return deny(err, PR_ECONFLICT, 409, "unknown_key", "/keyid",
 		    "key %s was never granted in this log%s", keyid,
 		    old.admin_config ? " (configured admin keys are removed "
-				       "from the configuration)" : "");
+		                       "from the configuration)"
+		                     : "");
 	if (old.revoked != 0)
 		return deny(err, PR_ECONFLICT, 409, "key_revoked", "/keyid",
 		    "key %s is already revoked", keyid);
@@ -321,15 +323,16 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 			if (rc != PR_ENOTFOUND)
 				goto state_error;
 			rc = deny(err, PR_ECONFLICT, 409, "parent_not_found",
-			    "/parent",
-			    "no event in this log has leaf hash %s", hex);
+			    "/parent", "no event in this log has leaf hash %s",
+			    hex);
 			goto out;
 		}
 		pocid = jstr(par, "ocid");
 		pkind = jstr(par, "kind");
 		if (pocid == NULL || strcmp(pocid, ev->ocid) != 0) {
 			rc = deny(err, PR_ECONFLICT, 409, "foreign_parent",
-			    "/parent", "the parent belongs to process %s, not %s",
+			    "/parent",
+			    "the parent belongs to process %s, not %s",
 			    pocid ? pocid : "?", ev->ocid);
 			goto out;
 		}
@@ -373,16 +376,15 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 			rc = deny(err, PR_ECONFLICT, 409, "deadline_passed",
 			    "/date",
 			    deadline ? "the bid deadline of %s has passed"
-				     : "process %s has no open tender",
+			             : "process %s has no open tender",
 			    ev->ocid);
 			goto out;
 		}
-		snprintf(key, sizeof(key), "c/%s/%s", ev->ocid,
-		    ev->supplier.id);
+		snprintf(
+		    key, sizeof(key), "c/%s/%s", ev->ocid, ev->supplier.id);
 		if ((com = state_get(p, key, &rc)) != NULL) {
 			rc = deny(err, PR_ECONFLICT, 409, "already_committed",
-			    "/supplier/id",
-			    "%s already committed a bid in %s",
+			    "/supplier/id", "%s already committed a bid in %s",
 			    ev->supplier.id, ev->ocid);
 			goto out;
 		}
@@ -393,8 +395,8 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 			char leaf[2 * PR_HASH_LEN + 1];
 			pr_hex_encode(in->leaf, PR_HASH_LEN, leaf);
 			if ((rc = put(fx, key,
-				 json_pack("{s:s, s:s, s:i}", "commitment", hex,
-				     "leaf", leaf, "revealed", 0))) != 0)
+			         json_pack("{s:s, s:s, s:i}", "commitment", hex,
+			             "leaf", leaf, "revealed", 0))) != 0)
 				goto out;
 		}
 		break;
@@ -409,8 +411,8 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 			    ev->ocid);
 			goto out;
 		}
-		snprintf(key, sizeof(key), "c/%s/%s", ev->ocid,
-		    ev->supplier.id);
+		snprintf(
+		    key, sizeof(key), "c/%s/%s", ev->ocid, ev->supplier.id);
 		if ((com = state_get(p, key, &rc)) == NULL) {
 			if (rc != PR_ENOTFOUND)
 				goto state_error;
@@ -432,7 +434,7 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 			goto state_error;
 		}
 		if ((rc = pr_bid_commitment(ev->ocid, ev->supplier.id,
-			 &ev->value, ev->items, ev->n_items, ev->nonce, got)) !=
+		         &ev->value, ev->items, ev->n_items, ev->nonce, got)) !=
 		    0) {
 			rc = deny(err, PR_EEVENT, 422, "bad_reveal", NULL,
 			    "the commitment cannot be computed: %s",
@@ -440,8 +442,8 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 			goto out;
 		}
 		if (memcmp(want, got, PR_HASH_LEN) != 0) {
-			rc = deny(err, PR_ECONFLICT, 409,
-			    "commitment_mismatch", "/nonce",
+			rc = deny(err, PR_ECONFLICT, 409, "commitment_mismatch",
+			    "/nonce",
 			    "the revealed bid does not match the commitment "
 			    "%s",
 			    c);
@@ -483,7 +485,7 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 	snprintf(key, sizeof(key), "l/%s", hex);
 	rc = put(fx, key,
 	    json_pack("{s:s, s:s}", "ocid", ev->ocid, "kind",
-		pr_kind_name(ev->kind)));
+	        pr_kind_name(ev->kind)));
 	goto out;
 state_error:
 	rc = deny(err, rc, 500, "state_error", NULL,

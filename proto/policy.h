@@ -37,8 +37,8 @@
 
 /* Read state key[0..klen): append the value to val and return 0, or
  * return PR_ENOTFOUND (or another error, passed up). */
-typedef int (*pr_policy_get_fn)(void *ctx, const char *key, size_t klen,
-    struct pr_buf *val);
+typedef int (*pr_policy_get_fn)(
+    void *ctx, const char *key, size_t klen, struct pr_buf *val);
 
 struct pr_policy {
 	pr_policy_get_fn get;
@@ -56,9 +56,9 @@ struct pr_policy_key {
 	char party[256];
 	unsigned roles;
 	int64_t valid_from, valid_until; /* 0: unbounded */
-	int64_t granted;                 /* log time of the grant */
-	int64_t revoked;                 /* log time of the revocation, 0 */
-	int admin_config;                /* one of pr_policy.admins */
+	int64_t granted; /* log time of the grant */
+	int64_t revoked; /* log time of the revocation, 0 */
+	int admin_config; /* one of pr_policy.admins */
 };
 
 /* The entry being admitted. */
@@ -86,9 +86,9 @@ struct pr_policy_effects {
 };
 
 struct pr_policy_error {
-	int status;       /* HTTP status: 401, 403, 409, 422 */
+	int status; /* HTTP status: 401, 403, 409, 422 */
 	const char *code; /* stable: "unknown_key", "key_revoked", ... */
-	char field[128];  /* JSON pointer or envelope field, "" if none */
+	char field[128]; /* JSON pointer or envelope field, "" if none */
 	char message[300];
 };
 
@@ -97,17 +97,16 @@ struct pr_policy_error {
  * too (admin_config set, roles = PR_ROLE_ADMIN).  0, PR_ENOTFOUND, or
  * another error.
  */
-int pr_policy_key_get(const struct pr_policy *p, const char *keyid,
-    struct pr_policy_key *out);
+int pr_policy_key_get(
+    const struct pr_policy *p, const char *keyid, struct pr_policy_key *out);
 
 /*
  * Decide whether in may be logged.  0 with fx filled (release with
  * pr_policy_effects_clear()), or PR_EDENIED / PR_ECONFLICT / PR_EUNKNOWNKEY
  * / PR_ESIG / PR_EEVENT with err filled.
  */
-int pr_policy_check(const struct pr_policy *p,
-    const struct pr_policy_input *in, struct pr_policy_effects *fx,
-    struct pr_policy_error *err);
+int pr_policy_check(const struct pr_policy *p, const struct pr_policy_input *in,
+    struct pr_policy_effects *fx, struct pr_policy_error *err);
 void pr_policy_effects_clear(struct pr_policy_effects *fx);
 
 #endif
