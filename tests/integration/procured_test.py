@@ -153,7 +153,7 @@ def verify_consistency(m, n, proof, root1, root2):
 def open_checkpoint(note, vkey):
     """Verify a C2SP checkpoint against one vkey; return (origin, size,
     root) or raise ValueError."""
-    name, keyid, b64 = vkey.split("+")
+    name, keyid, b64 = vkey.split("+", 2)
     raw = base64.b64decode(b64)
     pub = Ed25519PublicKey.from_public_bytes(raw[1:])
     text, sep, sigs = note.partition("\n\n")
