@@ -409,18 +409,23 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	log_init("procured", 0);
-	if (load_config(&d.conf, argc, argv, &check, &print) != 0)
+	if (load_config(&d.conf, argc, argv, &check, &print) != 0) {
+		config_free(&d.conf);
 		return 1;
+	}
 	if (print) {
 		config_print(&d.conf, stdout);
 		config_free(&d.conf);
 		return 0;
 	}
 	log_setverbose((int)d.conf.verbose);
-	if (parse_admin_keys(&d) != 0)
-		return 1;
+	if (parse_admin_keys(&d) != 0) {
+		rc = 1;
+		goto done;
+	}
 	if (check) {
 		printf("procured: configuration OK\n");
+		rc = 0;
 		goto done;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -494,5 +499,5 @@ done:
 	for (i = 0; i < d.nadmins; i++)
 		pr_vkey_clear(&d.admins[i]);
 	config_free(&d.conf);
-	return 0;
+	return rc;
 }
