@@ -16,6 +16,7 @@
 #include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <zlib.h>
 
 #include "daemon/config.h"
 #include "daemon/http.h"

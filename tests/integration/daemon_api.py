@@ -329,6 +329,14 @@ try:
     eq([e["kind"] for e in proc["events"]],
        ["plan", "tender", "bid.commit", "bid.commit", "bid.reveal",
         "award", "contract", "payment"], "process chain in log order")
+    st, gz = d.request("GET", "/v1/processes/" + ocid,
+                       headers={"Accept-Encoding": "gzip"})
+    import gzip
+    ok(d.last_headers.get("Content-Encoding") == "gzip" and
+       json.loads(gzip.decompress(gz)) == proc, "gzip when asked")
+    st, b = d.request("GET", "/tile/entries/000.p/%d" % size,
+                      headers={"Accept-Encoding": "gzip"})
+    ok(gzip.decompress(b) == bundle, "entry bundles gzip too")
     st, s = d.get_json("/v1/search?party=%s" % SA)
     ok(st == 200 and len(s["results"]) >= 4, "search by party")
     st, pr = d.get_json("/v1/prices?item=ATC:J01CA04")
