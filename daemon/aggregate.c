@@ -467,8 +467,8 @@ month_of(int64_t ms, char out[8])
 	char tmp[32];
 
 	gmtime_r(&tt, &tm);
-	snprintf(tmp, sizeof(tmp), "%04d-%02d", tm.tm_year + 1900,
-	    tm.tm_mon + 1);
+	snprintf(
+	    tmp, sizeof(tmp), "%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);
 	snprintf(out, 8, "%.7s", tmp);
 }
 
