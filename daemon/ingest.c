@@ -129,7 +129,12 @@ static void
 item_answer(struct ingest *ig, struct item *it)
 {
 	unsigned i;
+	void *p;
 
+	/* Identical submissions wait on this item until it is answered. */
+	if (hmap_get(ig->pending, it->env_hash, PR_HASH_LEN, NULL, NULL, &p) &&
+	    p == it)
+		hmap_del(ig->pending, it->env_hash, PR_HASH_LEN);
 	for (i = 0; i < it->nwaiters; i++) {
 		if (it->status != 0)
 			http_error(it->waiters[i], it->status, it->code,
@@ -359,11 +364,6 @@ on_verified(evutil_socket_t fd, short what, void *arg)
 		it->epoch = ig->epoch;
 		if (admit(ig->d, ig->overlay, it) != 0)
 			goto reject;
-		if (hmap_put(ig->pending, it->env_hash, PR_HASH_LEN, NULL, 0,
-		        it->seq, it) != 0) {
-			item_fail(it, 503, "overloaded", NULL, "out of memory");
-			goto reject;
-		}
 		pthread_mutex_lock(&ig->mtx);
 		q_push(&ig->seq_q, it);
 		pthread_cond_signal(&ig->seq_cv);
@@ -395,7 +395,6 @@ on_done(evutil_socket_t fd, short what, void *arg)
 		ig->epoch = fail_epoch;
 	}
 	while ((it = q_pop(&q)) != NULL) {
-		hmap_del(ig->pending, it->env_hash, PR_HASH_LEN);
 		if (it->rc == 0 && it->status == 0)
 			hmap_del_upto(ig->overlay, it->seq);
 		if (it->rc == PR_EPANIC || it->rc == PR_EIO) {
@@ -620,6 +619,11 @@ ingest_submit(struct http_req *r, struct procured *d)
 			item_free(it);
 			return;
 		}
+	}
+	if (hmap_put(ig->pending, it->env_hash, PR_HASH_LEN, NULL, 0, 0, it)) {
+		http_error(r, 503, "overloaded", NULL, "out of memory");
+		item_free(it);
+		return;
 	}
 	it->waiters[it->nwaiters++] = http_req_detach(r);
 	ig->inflight++;

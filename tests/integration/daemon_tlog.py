@@ -90,6 +90,25 @@ try:
     idx = sorted(r["index"] for _, r in receipts)
     eq(idx, list(range(1, N + 1)), "every submission has its own index")
 
+    # The same envelope from several clients at once: one entry, one
+    # receipt for all, 201 for exactly one of them.
+    same = envelope(dict(plan, ocid="ocds-pr0kz1-2026-TLG-SAME"), buyer)
+    res = []
+
+    def twin():
+        st, r = d.submit(same)
+        with lock:
+            res.append((st, r.get("index") if isinstance(r, dict) else r))
+    ths = [threading.Thread(target=twin) for _ in range(6)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join()
+    eq(len({r for _, r in res}), 1, "identical submissions share one index")
+    eq(sorted(st for st, _ in res), [200] * 5 + [201],
+       "one 201, the others 200")
+    N += 1
+
     st, cp = d.get("/checkpoint")
     origin, size, root = open_checkpoint(cp.decode(), vkey)
     eq(size, N + 1, "checkpoint covers everything")
