@@ -9,17 +9,17 @@
 #include "proto/err.h"
 
 const struct cl_optdef cl_global_opts[] = {
-	{"server", CL_O_SERVER, "URL",
-	    "server to query (default " CL_DEFAULT_SERVER
-	    ", env PROCURECTL_SERVER)"},
-	{"cacert", CL_O_CACERT, "FILE",
-	    "trust the CA certificates in FILE for https://"},
-	{"timeout", CL_O_TIMEOUT, "SECONDS",
-	    "give up on a request after SECONDS (default 30)"},
-	{"json", CL_O_JSON, NULL, "print one JSON document"},
-	{"csv", CL_O_CSV, NULL, "print RFC 4180 CSV"},
-	{"help", CL_O_HELP, NULL, "show this help"},
-	{NULL, 0, NULL, NULL},
+    {"server", CL_O_SERVER, "URL",
+        "server to query (default " CL_DEFAULT_SERVER
+        ", env PROCURECTL_SERVER)"},
+    {"cacert", CL_O_CACERT, "FILE",
+        "trust the CA certificates in FILE for https://"},
+    {"timeout", CL_O_TIMEOUT, "SECONDS",
+        "give up on a request after SECONDS (default 30)"},
+    {"json", CL_O_JSON, NULL, "print one JSON document"},
+    {"csv", CL_O_CSV, NULL, "print RFC 4180 CSV"},
+    {"help", CL_O_HELP, NULL, "show this help"},
+    {NULL, 0, NULL, NULL},
 };
 
 const char *
@@ -74,8 +74,7 @@ find_opt(const struct cl_optdef *opts, const char *name, size_t len)
 
 int
 cl_parse_args(int argc, char *const *argv, const struct cl_optdef *opts,
-    int stop_at_pos, struct cl_args *out, int *used, char *err,
-    size_t errlen)
+    int stop_at_pos, struct cl_args *out, int *used, char *err, size_t errlen)
 {
 	const struct cl_optdef *o;
 	const char *s, *eq, *val;
@@ -110,8 +109,8 @@ cl_parse_args(int argc, char *const *argv, const struct cl_optdef *opts,
 		}
 		s += 2;
 		eq = strchr(s, '=');
-		if ((o = find_opt(opts, s, eq ? (size_t)(eq - s) : strlen(s))) ==
-		    NULL) {
+		if ((o = find_opt(
+		         opts, s, eq ? (size_t)(eq - s) : strlen(s))) == NULL) {
 			snprintf(err, errlen, "unknown option '--%.*s'",
 			    eq ? (int)(eq - s) : (int)strlen(s), s);
 			return PR_EINVAL;

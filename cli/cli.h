@@ -19,9 +19,9 @@
 
 /* Exit statuses, documented in procurectl(1). */
 #define CL_EXIT_OK 0
-#define CL_EXIT_FAIL 1	/* verification or a check failed */
+#define CL_EXIT_FAIL 1 /* verification or a check failed */
 #define CL_EXIT_USAGE 2 /* bad command line */
-#define CL_EXIT_NET 3	/* server or network error */
+#define CL_EXIT_NET 3 /* server or network error */
 #define CL_EXIT_LOCAL 4 /* local file or key error */
 
 #define CL_DEFAULT_SERVER "http://127.0.0.1:8480"
@@ -63,7 +63,7 @@ enum cl_optid {
 struct cl_optdef {
 	const char *name; /* long name without "--" */
 	enum cl_optid id;
-	const char *arg;  /* argument name for help, NULL for a flag */
+	const char *arg; /* argument name for help, NULL for a flag */
 	const char *help;
 };
 
@@ -101,8 +101,7 @@ const char *cl_opt_at(const struct cl_args *a, enum cl_optid id, size_t i);
  * PR_EINVAL and writes a one-line reason to err[0..errlen).
  */
 int cl_parse_args(int argc, char *const *argv, const struct cl_optdef *opts,
-    int stop_at_pos, struct cl_args *out, int *used, char *err,
-    size_t errlen);
+    int stop_at_pos, struct cl_args *out, int *used, char *err, size_t errlen);
 
 /* The global options (--server, --cacert, --timeout, --json, --csv,
  * --help), NULL-name-terminated. */
@@ -125,7 +124,7 @@ struct cl_ctx {
 struct cl_cmd {
 	const char *name;
 	int (*fn)(struct cl_ctx *, const struct cl_args *);
-	const char *help;  /* one line */
+	const char *help; /* one line */
 	const char *usage; /* arguments after "procurectl NAME" */
 	const struct cl_optdef *opts;
 	size_t minpos, maxpos;
@@ -169,6 +168,23 @@ int cl_get_json(struct cl_ctx *ctx, const char *path, json_t **out);
  * (may be NULL) receives the 2xx status. */
 int cl_call_json(struct cl_ctx *ctx, const char *method, const char *path,
     const void *body, size_t len, int *status, json_t **out);
+
+struct pr_checkpoint;
+/*
+ * Parse a signed checkpoint without checking its signatures (for
+ * commands run without the log's verifier key).
+ */
+int cl_checkpoint_unverified(
+    const char *msg, size_t len, struct pr_checkpoint *out);
+
+/*
+ * Money in JSON ({"amount": "12.50", "currency": "KZT"}) as minor units
+ * and the currency's code and exponent.  PR_EFORMAT if v is not such an
+ * object with a known currency and a canonical amount.
+ */
+int cl_money_get(const json_t *v, int64_t *minor, char cur[4], unsigned *exp);
+/* Format minor units as a decimal string with exp fraction digits. */
+void cl_money_str(int64_t minor, unsigned exp, char *buf, size_t size);
 
 /* Percent-encode s for a query string value, appended to out. */
 int cl_url_escape(struct pr_buf *out, const char *s);

@@ -14,38 +14,38 @@ struct range {
 
 /* Combining marks and zero-width characters (no column of their own). */
 static const struct range zero_width[] = {
-	{0x0300, 0x036f}, /* combining diacritical marks */
-	{0x0483, 0x0489}, /* Cyrillic combining marks */
-	{0x0591, 0x05bd},
-	{0x0610, 0x061a},
-	{0x064b, 0x065f},
-	{0x1ab0, 0x1aff},
-	{0x1dc0, 0x1dff},
-	{0x200b, 0x200f}, /* zero-width space, joiners, marks */
-	{0x202a, 0x202e},
-	{0x2060, 0x2064},
-	{0x20d0, 0x20ff},
-	{0xfe00, 0xfe0f}, /* variation selectors */
-	{0xfe20, 0xfe2f},
-	{0xfeff, 0xfeff},
+    {0x0300, 0x036f}, /* combining diacritical marks */
+    {0x0483, 0x0489}, /* Cyrillic combining marks */
+    {0x0591, 0x05bd},
+    {0x0610, 0x061a},
+    {0x064b, 0x065f},
+    {0x1ab0, 0x1aff},
+    {0x1dc0, 0x1dff},
+    {0x200b, 0x200f}, /* zero-width space, joiners, marks */
+    {0x202a, 0x202e},
+    {0x2060, 0x2064},
+    {0x20d0, 0x20ff},
+    {0xfe00, 0xfe0f}, /* variation selectors */
+    {0xfe20, 0xfe2f},
+    {0xfeff, 0xfeff},
 };
 
 /* East Asian wide and fullwidth characters (two columns). */
 static const struct range wide[] = {
-	{0x1100, 0x115f},
-	{0x2e80, 0x303e},
-	{0x3041, 0x33ff},
-	{0x3400, 0x4dbf},
-	{0x4e00, 0x9fff},
-	{0xa000, 0xa4cf},
-	{0xac00, 0xd7a3},
-	{0xf900, 0xfaff},
-	{0xfe30, 0xfe4f},
-	{0xff00, 0xff60},
-	{0xffe0, 0xffe6},
-	{0x1f300, 0x1f64f},
-	{0x1f900, 0x1f9ff},
-	{0x20000, 0x3fffd},
+    {0x1100, 0x115f},
+    {0x2e80, 0x303e},
+    {0x3041, 0x33ff},
+    {0x3400, 0x4dbf},
+    {0x4e00, 0x9fff},
+    {0xa000, 0xa4cf},
+    {0xac00, 0xd7a3},
+    {0xf900, 0xfaff},
+    {0xfe30, 0xfe4f},
+    {0xff00, 0xff60},
+    {0xffe0, 0xffe6},
+    {0x1f300, 0x1f64f},
+    {0x1f900, 0x1f9ff},
+    {0x20000, 0x3fffd},
 };
 
 static int
@@ -69,8 +69,8 @@ in_ranges(const struct range *r, size_t n, uint32_t cp)
 static size_t
 cp_width(uint32_t cp)
 {
-	if (in_ranges(zero_width, sizeof(zero_width) / sizeof(zero_width[0]),
-		cp))
+	if (in_ranges(
+	        zero_width, sizeof(zero_width) / sizeof(zero_width[0]), cp))
 		return 0;
 	if (in_ranges(wide, sizeof(wide) / sizeof(wide[0]), cp))
 		return 2;
@@ -377,14 +377,14 @@ render_text(const struct cl_table *t, struct pr_buf *out)
 			if (t->cols[c].flags & CL_COL_NOTEXT)
 				continue;
 			right = (t->cols[c].flags &
-				    (CL_COL_RIGHT | CL_COL_NUMBER)) != 0;
+			            (CL_COL_RIGHT | CL_COL_NUMBER)) != 0;
 			cw = cl_width((char *)b->data, b->len);
 			gap = w[c] - cw;
 			if ((!first && (rc = pad(out, 2)) != 0) ||
 			    (right && (rc = pad(out, gap)) != 0) ||
 			    (b->len > 0 &&
-				(rc = pr_buf_append(out, b->data, b->len)) !=
-				    0) ||
+			        (rc = pr_buf_append(out, b->data, b->len)) !=
+			            0) ||
 			    (!right && c != last && (rc = pad(out, gap)) != 0))
 				goto free_w;
 			first = 0;
@@ -403,6 +403,38 @@ free_cells:
 }
 
 static int
+render_vertical(const struct cl_table *t, struct pr_buf *out)
+{
+	size_t r, c, w = 0, tw;
+	int rc;
+
+	for (c = 0; c < t->ncols; c++) {
+		tw = cl_width(t->cols[c].title, strlen(t->cols[c].title));
+		if (tw > w)
+			w = tw;
+	}
+	for (r = 0; r < t->nrows; r++) {
+		if (r > 0 && (rc = pr_buf_append_byte(out, '\n')) != 0)
+			return rc;
+		for (c = 0; c < t->ncols; c++) {
+			const char *title = t->cols[c].title;
+
+			if ((t->cols[c].flags & CL_COL_NOTEXT) ||
+			    t->cells[r * t->ncols + c] == NULL)
+				continue;
+			if ((rc = pr_buf_append_str(out, title)) != 0 ||
+			    (rc = pad(out,
+			         w + 2 - cl_width(title, strlen(title)))) !=
+			        0 ||
+			    (rc = text_cell(t, r, c, out)) != 0 ||
+			    (rc = pr_buf_append_byte(out, '\n')) != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int
 render_csv(const struct cl_table *t, struct pr_buf *out)
 {
 	size_t r, c;
@@ -416,12 +448,12 @@ render_csv(const struct cl_table *t, struct pr_buf *out)
 
 			if (t->cols[c].flags & CL_COL_NOCSV)
 				continue;
-			s = r == 0 ? t->cols[c].key :
-				     t->cells[(r - 1) * t->ncols + c];
+			s = r == 0 ? t->cols[c].key
+			           : t->cells[(r - 1) * t->ncols + c];
 			if (s == NULL)
 				s = "";
-			if ((!first && (rc = pr_buf_append_byte(out, ',')) !=
-					   0) ||
+			if ((!first &&
+			        (rc = pr_buf_append_byte(out, ',')) != 0) ||
 			    (rc = cl_csv_field(out, s, strlen(s))) != 0)
 				return rc;
 			first = 0;
@@ -433,11 +465,12 @@ render_csv(const struct cl_table *t, struct pr_buf *out)
 }
 
 int
-cl_table_render(const struct cl_table *t, enum cl_mode mode,
-    struct pr_buf *out)
+cl_table_render(const struct cl_table *t, enum cl_mode mode, struct pr_buf *out)
 {
 	if (mode == CL_CSV)
 		return render_csv(t, out);
+	if (t->vertical)
+		return render_vertical(t, out);
 	return render_text(t, out);
 }
 

@@ -100,15 +100,16 @@ struct cl_table {
 	char **cells; /* nrows * ncols, row-major; NULL cells print empty */
 	size_t nrows;
 	size_t cap;
+	int vertical; /* text mode: one "title  value" line a column, rows
+	                 separated by a blank line (for records) */
 };
 
-void cl_table_init(struct cl_table *t, const struct cl_col *cols,
-    size_t ncols);
+void cl_table_init(struct cl_table *t, const struct cl_col *cols, size_t ncols);
 /* Append a row of ncols cells (a NULL cell is empty). */
 int cl_table_add(struct cl_table *t, const char *const *cells);
 /* Render as aligned text (CL_TEXT) or CSV (CL_CSV) into out. */
-int cl_table_render(const struct cl_table *t, enum cl_mode mode,
-    struct pr_buf *out);
+int cl_table_render(
+    const struct cl_table *t, enum cl_mode mode, struct pr_buf *out);
 /* Render and write to f; PR_EIO if the write fails. */
 int cl_table_print(const struct cl_table *t, enum cl_mode mode, FILE *f);
 void cl_table_free(struct cl_table *t);

@@ -64,13 +64,13 @@ cl_url_parse(const char *s, struct cl_url *out)
 	if (*p == '[') {
 		h = p + 1;
 		if ((hend = memchr(h, ']', (size_t)(path - h))) == NULL)
-			return pr_errmsg_set(PR_EINVAL,
-			    "server URL '%s': unclosed '['", s);
+			return pr_errmsg_set(
+			    PR_EINVAL, "server URL '%s': unclosed '['", s);
 		if (hend[1] == ':')
 			port = hend + 2;
 		else if (hend + 1 != path)
-			return pr_errmsg_set(PR_EINVAL,
-			    "server URL '%s': bad host", s);
+			return pr_errmsg_set(
+			    PR_EINVAL, "server URL '%s': bad host", s);
 	} else {
 		h = p;
 		hend = memchr(p, ':', (size_t)(path - p));
@@ -87,8 +87,8 @@ cl_url_parse(const char *s, struct cl_url *out)
 		n = (size_t)(path - port);
 		if (n == 0 || n > 5 || strspn(port, "0123456789") < n ||
 		    atoi(port) == 0 || atoi(port) > 65535)
-			return pr_errmsg_set(PR_EINVAL,
-			    "server URL '%s': bad port", s);
+			return pr_errmsg_set(
+			    PR_EINVAL, "server URL '%s': bad port", s);
 		memcpy(u.port, port, n);
 		u.port[n] = '\0';
 	}
@@ -106,8 +106,8 @@ cl_url_parse(const char *s, struct cl_url *out)
 }
 
 int
-cl_http_open(const char *url, const char *cacert, int timeout_ms,
-    struct cl_http **out)
+cl_http_open(
+    const char *url, const char *cacert, int timeout_ms, struct cl_http **out)
 {
 	struct cl_http *h;
 	int rc;
@@ -128,10 +128,10 @@ cl_http_open(const char *url, const char *cacert, int timeout_ms,
 		}
 		SSL_CTX_set_min_proto_version(h->ssl_ctx, TLS1_2_VERSION);
 		SSL_CTX_set_verify(h->ssl_ctx, SSL_VERIFY_PEER, NULL);
-		if (cacert != NULL ?
-			SSL_CTX_load_verify_locations(h->ssl_ctx, cacert,
-			    NULL) != 1 :
-			SSL_CTX_set_default_verify_paths(h->ssl_ctx) != 1) {
+		if (cacert != NULL
+		        ? SSL_CTX_load_verify_locations(
+		              h->ssl_ctx, cacert, NULL) != 1
+		        : SSL_CTX_set_default_verify_paths(h->ssl_ctx) != 1) {
 			rc = pr_errmsg_set(PR_EIO,
 			    "cannot load CA certificates from %s",
 			    cacert ? cacert : "the system trust store");
@@ -139,8 +139,8 @@ cl_http_open(const char *url, const char *cacert, int timeout_ms,
 			goto free_ctx;
 		}
 	} else if (cacert != NULL) {
-		rc = pr_errmsg_set(PR_EINVAL,
-		    "--cacert needs an https:// server URL");
+		rc = pr_errmsg_set(
+		    PR_EINVAL, "--cacert needs an https:// server URL");
 		goto free_h;
 	}
 	*out = h;
@@ -214,8 +214,8 @@ wait_fd(struct cl_http *h, short events, const char *doing)
 			    "timed out after %d s %s %s", h->timeout_ms / 1000,
 			    doing, h->name);
 		if (errno != EINTR)
-			return pr_errmsg_set(PR_ENET, "poll: %s",
-			    strerror(errno));
+			return pr_errmsg_set(
+			    PR_ENET, "poll: %s", strerror(errno));
 	}
 }
 
@@ -257,7 +257,7 @@ tcp_connect(struct cl_http *h)
 			h->fd = -1;
 			sl = sizeof(err);
 			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) ==
-				0 &&
+			        0 &&
 			    err == 0)
 				break;
 		} else
@@ -283,8 +283,8 @@ tls_wait(struct cl_http *h, int ret, const char *doing)
 	char buf[256];
 
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		rc = wait_fd(h, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-		    doing);
+		rc = wait_fd(
+		    h, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, doing);
 		return rc ? rc : 1;
 	}
 	if (e == SSL_ERROR_ZERO_RETURN)
@@ -294,16 +294,16 @@ tls_wait(struct cl_http *h, int ret, const char *doing)
 		ERR_error_string_n(le, buf, sizeof(buf));
 		ERR_clear_error();
 		if (SSL_get_verify_result(h->ssl) != X509_V_OK)
-			return pr_errmsg_set(PR_ENET,
-			    "TLS with %s failed: %s", h->name,
+			return pr_errmsg_set(PR_ENET, "TLS with %s failed: %s",
+			    h->name,
 			    X509_verify_cert_error_string(
-				SSL_get_verify_result(h->ssl)));
-		return pr_errmsg_set(PR_ENET, "TLS with %s failed: %s",
-		    h->name, buf);
+			        SSL_get_verify_result(h->ssl)));
+		return pr_errmsg_set(
+		    PR_ENET, "TLS with %s failed: %s", h->name, buf);
 	}
 	if (e == SSL_ERROR_SYSCALL && errno != 0)
-		return pr_errmsg_set(PR_ENET, "%s %s: %s", doing, h->name,
-		    strerror(errno));
+		return pr_errmsg_set(
+		    PR_ENET, "%s %s: %s", doing, h->name, strerror(errno));
 	/* Unexpected EOF. */
 	return 0;
 }
@@ -322,10 +322,11 @@ tls_connect(struct cl_http *h)
 	if (SSL_set_fd(h->ssl, h->fd) != 1 ||
 	    (!ip && SSL_set_tlsext_host_name(h->ssl, h->url.host) != 1) ||
 	    (!ip && SSL_set1_host(h->ssl, h->url.host) != 1) ||
-	    (ip && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(h->ssl),
-		       h->url.host) != 1))
-		return pr_errmsg_set(PR_ENET, "TLS set-up for %s failed",
-		    h->name);
+	    (ip &&
+	        X509_VERIFY_PARAM_set1_ip_asc(
+	            SSL_get0_param(h->ssl), h->url.host) != 1))
+		return pr_errmsg_set(
+		    PR_ENET, "TLS set-up for %s failed", h->name);
 	for (;;) {
 		ERR_clear_error();
 		errno = 0;
@@ -366,8 +367,8 @@ conn_write(struct cl_http *h, const void *p, size_t len)
 		if (h->ssl != NULL) {
 			ERR_clear_error();
 			errno = 0;
-			ret = SSL_write(h->ssl, q, len > INT32_MAX ? INT32_MAX :
-								      (int)len);
+			ret = SSL_write(
+			    h->ssl, q, len > INT32_MAX ? INT32_MAX : (int)len);
 			if (ret > 0) {
 				q += ret;
 				len -= (size_t)ret;
@@ -482,8 +483,7 @@ find_crlf(const struct cl_http *h, size_t from)
 }
 
 static int
-append_body(struct cl_http *h, struct cl_http_resp *r, size_t n,
-    size_t maxbody)
+append_body(struct cl_http *h, struct cl_http_resp *r, size_t n, size_t maxbody)
 {
 	int rc;
 
@@ -524,8 +524,8 @@ read_chunked(struct cl_http *h, struct cl_http_resp *r, size_t maxbody)
 		n = strtoull((char *)h->in.data, &end, 16);
 		if (end == (char *)h->in.data || errno != 0 ||
 		    (*end != '\0' && *end != ';' && *end != ' '))
-			return pr_errmsg_set(PR_EPROTO,
-			    "bad chunk size from %s", h->name);
+			return pr_errmsg_set(
+			    PR_EPROTO, "bad chunk size from %s", h->name);
 		consume(h, (size_t)eol + 2);
 		if (n == 0)
 			break;
@@ -537,8 +537,8 @@ read_chunked(struct cl_http *h, struct cl_http_resp *r, size_t maxbody)
 		    (rc = need(h, 2)) != 0)
 			return rc;
 		if (h->in.data[0] != '\r' || h->in.data[1] != '\n')
-			return pr_errmsg_set(PR_EPROTO,
-			    "bad chunk end from %s", h->name);
+			return pr_errmsg_set(
+			    PR_EPROTO, "bad chunk end from %s", h->name);
 		consume(h, 2);
 	}
 	/* Trailers up to the empty line. */
@@ -621,8 +621,8 @@ read_response(struct cl_http *h, int head, size_t maxbody,
 	hdr[eol] = '\0';
 	if (sscanf(hdr, "HTTP/1.%d %3d", &minor, &r->status) != 2 ||
 	    r->status < 100 || r->status > 599)
-		return pr_errmsg_set(PR_EPROTO,
-		    "%s did not answer with HTTP/1.x", h->name);
+		return pr_errmsg_set(
+		    PR_EPROTO, "%s did not answer with HTTP/1.x", h->name);
 	*keep = minor >= 1;
 	for (line = hdr + eol + 2; *line != '\0'; line = next) {
 		if ((next = strstr(line, "\r\n")) == NULL)
@@ -689,13 +689,14 @@ cl_http_request(struct cl_http *h, const char *method, const char *target,
 		h->deadline.tv_nsec -= 1000000000;
 	}
 	if ((rc = pr_buf_printf(&req,
-		 "%s %s%s HTTP/1.1\r\nHost: %s\r\n"
-		 "User-Agent: procurectl/0.1\r\nAccept: */*\r\n",
-		 method, h->url.prefix, target, h->name)) != 0)
+	         "%s %s%s HTTP/1.1\r\nHost: %s\r\n"
+	         "User-Agent: procurectl/0.1\r\nAccept: */*\r\n",
+	         method, h->url.prefix, target, h->name)) != 0)
 		return rc;
 	if (body != NULL || strcmp(method, "POST") == 0)
-		rc = pr_buf_printf(&req, "Content-Type: %s\r\n"
-					 "Content-Length: %zu\r\n",
+		rc = pr_buf_printf(&req,
+		    "Content-Type: %s\r\n"
+		    "Content-Length: %zu\r\n",
 		    ctype ? ctype : "application/octet-stream", len);
 	if (rc == 0)
 		rc = pr_buf_append_str(&req, "\r\n");

@@ -21,9 +21,9 @@
 #include "proto/buf.h"
 
 struct cl_url {
-	int tls;	   /* https:// */
-	char host[256];	   /* without IPv6 brackets */
-	char port[8];	   /* decimal */
+	int tls; /* https:// */
+	char host[256]; /* without IPv6 brackets */
+	char port[8]; /* decimal */
 	char prefix[1024]; /* path prefix without trailing '/', or "" */
 };
 
@@ -35,9 +35,9 @@ struct cl_http;
 
 struct cl_http_resp {
 	int status;
-	char ctype[128];      /* Content-Type, or "" */
+	char ctype[128]; /* Content-Type, or "" */
 	unsigned retry_after; /* seconds, 0 if absent */
-	struct pr_buf body;   /* owned; cl_http_resp_free() releases it */
+	struct pr_buf body; /* owned; cl_http_resp_free() releases it */
 };
 
 /*
@@ -45,8 +45,8 @@ struct cl_http_resp {
  * trust store) is read here for https://.  timeout_ms bounds each request
  * from connect to the last byte.  No connection is made yet.
  */
-int cl_http_open(const char *url, const char *cacert, int timeout_ms,
-    struct cl_http **out);
+int cl_http_open(
+    const char *url, const char *cacert, int timeout_ms, struct cl_http **out);
 void cl_http_close(struct cl_http *h);
 /* "host:port" for messages; valid as long as h. */
 const char *cl_http_name(const struct cl_http *h);

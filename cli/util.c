@@ -16,6 +16,8 @@
 #include "cli/http.h"
 #include "proto/err.h"
 #include "proto/errmsg.h"
+#include "proto/money.h"
+#include "proto/note.h"
 
 /* Largest JSON answer accepted from a server. */
 #define CL_MAX_ANSWER (64u << 20)
@@ -81,8 +83,8 @@ cl_read_file(const char *path, size_t max, struct pr_buf *out)
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return pr_errmsg_set(PR_EIO, "cannot open %s: %s", path,
-		    strerror(errno));
+		return pr_errmsg_set(
+		    PR_EIO, "cannot open %s: %s", path, strerror(errno));
 	for (;;) {
 		if ((rc = pr_buf_reserve(&b, 65536)) != 0)
 			break;
@@ -136,8 +138,8 @@ cl_server(struct cl_ctx *ctx)
 
 	if (ctx->http != NULL)
 		return ctx->http;
-	if ((rc = cl_http_open(ctx->server, ctx->cacert, ctx->timeout_ms,
-		 &ctx->http)) != 0) {
+	if ((rc = cl_http_open(
+	         ctx->server, ctx->cacert, ctx->timeout_ms, &ctx->http)) != 0) {
 		cl_err_rc(rc, "%s", "");
 		return NULL;
 	}
@@ -146,14 +148,15 @@ cl_server(struct cl_ctx *ctx)
 
 /* Print the server's JSON error (or the raw status) for a failed call. */
 static void
-report_status(struct cl_ctx *ctx, const char *path,
-    const struct cl_http_resp *r)
+report_status(
+    struct cl_ctx *ctx, const char *path, const struct cl_http_resp *r)
 {
 	json_t *j = NULL, *e;
 	const char *code = NULL, *msg = NULL, *field = NULL;
 
 	if (r->body.len > 0)
-		j = json_loadb((const char *)r->body.data, r->body.len, 0, NULL);
+		j = json_loadb(
+		    (const char *)r->body.data, r->body.len, 0, NULL);
 	if (j != NULL && (e = json_object_get(j, "error")) != NULL) {
 		code = json_string_value(json_object_get(e, "code"));
 		msg = json_string_value(json_object_get(e, "message"));
@@ -187,8 +190,8 @@ cl_call_json(struct cl_ctx *ctx, const char *method, const char *path,
 	if ((h = cl_server(ctx)) == NULL)
 		return CL_EXIT_NET;
 	if ((rc = cl_http_request(h, method, path,
-		 body ? "application/json" : NULL, body, len, CL_MAX_ANSWER,
-		 &r)) != 0) {
+	         body ? "application/json" : NULL, body, len, CL_MAX_ANSWER,
+	         &r)) != 0) {
 		cl_err_rc(rc, "%s", "");
 		return CL_EXIT_NET;
 	}
@@ -199,8 +202,8 @@ cl_call_json(struct cl_ctx *ctx, const char *method, const char *path,
 	}
 	j = cl_json_parse(r.body.data, r.body.len, "the server's answer");
 	if (j == NULL) {
-		cl_errx("%s %s: %s", cl_http_name(h), path,
-		    pr_errmsg(PR_EFORMAT));
+		cl_errx(
+		    "%s %s: %s", cl_http_name(h), path, pr_errmsg(PR_EFORMAT));
 		cl_http_resp_free(&r);
 		return CL_EXIT_NET;
 	}
@@ -230,8 +233,49 @@ cl_url_escape(struct pr_buf *out, const char *s)
 		    (c >= '0' && c <= '9') || strchr("-._~:", c) != NULL)
 			rc = pr_buf_append_byte(out, c);
 		else
-			rc = pr_buf_printf(out, "%%%c%c", hex[c >> 4],
-			    hex[c & 15]);
+			rc = pr_buf_printf(
+			    out, "%%%c%c", hex[c >> 4], hex[c & 15]);
 	}
 	return rc;
+}
+
+int
+cl_checkpoint_unverified(const char *msg, size_t len, struct pr_checkpoint *out)
+{
+	struct pr_note *n;
+	int rc;
+
+	if ((rc = pr_note_parse(msg, len, &n)) != 0)
+		return rc;
+	rc = pr_checkpoint_parse(n->text, n->textlen, out);
+	pr_note_free(n);
+	return rc;
+}
+
+int
+cl_money_get(const json_t *v, int64_t *minor, char cur[4], unsigned *exp)
+{
+	const struct pr_currency *c;
+	const char *amt, *code;
+	int64_t m;
+
+	amt = json_string_value(json_object_get(v, "amount"));
+	code = json_string_value(json_object_get(v, "currency"));
+	if (amt == NULL || code == NULL ||
+	    (c = pr_currency_find(code, strlen(code))) == NULL ||
+	    pr_decimal_parse(amt, strlen(amt), c->exponent, &m) != 0)
+		return PR_EFORMAT;
+	*minor = m;
+	memcpy(cur, c->code, 4);
+	*exp = c->exponent;
+	return 0;
+}
+
+void
+cl_money_str(int64_t minor, unsigned exp, char *buf, size_t size)
+{
+	char tmp[PR_DECIMAL_STRLEN];
+
+	pr_decimal_format(minor, exp, tmp, sizeof(tmp));
+	snprintf(buf, size, "%s", tmp);
 }
