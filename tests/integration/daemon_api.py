@@ -72,8 +72,11 @@ def commitment(ocid, supplier, value, items, nonce):
     m += value["currency"].encode() + struct.pack(">q", minor(value["amount"]))
     m += struct.pack(">I", len(items))
     for it in items:
-        c = it["classification"]
-        m += s(it["id"]) + s(c["scheme"] + ":" + c["id"])
+        codes = [it["classification"]] + \
+            it.get("additionalClassifications", [])
+        m += s(it["id"]) + struct.pack(">H", len(codes))
+        for c in codes:
+            m += s(c["scheme"] + ":" + c["id"])
         m += struct.pack(">q", qty(it["quantity"]))
         m += struct.pack(">q", minor(it["unitPrice"]["amount"]))
     m += bytes.fromhex(nonce)
