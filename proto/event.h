@@ -7,10 +7,11 @@
  * every rule that needs nothing but the payload: syntax (strict JSON, no
  * duplicate keys, no floats, depth and size limits), field names and
  * types, identifiers and check digits, dates, money, item codes, and the
- * arithmetic of totals.  Rules that need the log (the parent exists, has
- * the same ocid and an allowed kind; deadlines against the log's clock;
- * the signer's keys) are the caller's, helped by the kind table
- * (pr_kind_rule, pr_kind_parent_allowed) and pr_event_check_signers().
+ * arithmetic of totals.  Rules that need the log are the caller's: it
+ * finds the parent by its leaf hash and applies pr_event_check_parent(),
+ * judges deadlines (pr_event_deadline) by the log's clock, and maps the
+ * envelope's keys to signers for pr_event_check_signers(); the kind table
+ * (pr_kind_rule, pr_kind_parent_allowed) says what each kind needs.
  *
  * Errors: functions return 0 or a negative PR_E* code (proto/err.h) and,
  * where they take one, fill a struct pr_event_error with a stable code,
