@@ -54,8 +54,8 @@ get_event(void *arg, const uint8_t *leaf, struct pr_event **out)
 	memcpy(key + 2, leaf, PR_HASH_LEN);
 	if (hmap_get(c->overlay, key, sizeof(key), NULL, NULL, &ptr)) {
 		it = ptr;
-		return pr_event_parse(it->env->payload, it->env->payload_len,
-		    out, NULL);
+		return pr_event_parse(
+		    it->env->payload, it->env->payload_len, out, NULL);
 	}
 	if ((rc = st_find_leaf(c->d->store, leaf, &index)) != 0)
 		return rc;
@@ -170,8 +170,11 @@ admit(struct procured *d, struct hmap *overlay, struct item *it)
 	pr_hash leaf;
 	int rc;
 
-	memset(&eerr, 0, sizeof(eerr));
-	rc = pr_event_parse(it->env->payload, it->env->payload_len, &ev, &eerr);
+	/* The verify thread parsed the payload (or recorded why not). */
+	ev = it->ev;
+	it->ev = NULL;
+	eerr = it->eerr;
+	rc = it->parse_rc;
 	if (rc != 0) {
 		item_fail(it,
 		    rc == PR_ETOOBIG      ? 413

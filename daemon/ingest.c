@@ -109,6 +109,7 @@ item_free(struct item *it)
 	if (it == NULL)
 		return;
 	pr_dsse_free(it->env);
+	pr_event_free(it->ev);
 	pr_buf_free(&it->entry);
 	pr_buf_free(&it->admit_mem);
 	pr_buf_free(&it->receipt);
@@ -170,6 +171,11 @@ verify_main(void *arg)
 			break; /* quit with nothing left */
 		pthread_mutex_unlock(&ig->mtx);
 		it->valid = 0;
+		/* Parsing is as costly as a signature check: do it here, on
+		 * all cores, rather than on the event loop. */
+		memset(&it->eerr, 0, sizeof(it->eerr));
+		it->parse_rc = pr_event_parse(
+		    it->env->payload, it->env->payload_len, &it->ev, &it->eerr);
 		for (i = 0; i < it->env->nsigs; i++)
 			if (it->keys[i] != NULL &&
 			    pr_dsse_verify(it->env, i, it->keys[i]) == 0)

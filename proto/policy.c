@@ -366,8 +366,7 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 			    pr_kind_name(ev->kind), pkind ? pkind : "?");
 			goto out;
 		}
-		if (p->get_event != NULL &&
-		    (rc = check_chain(p, ev, err)) != 0)
+		if (p->get_event != NULL && (rc = check_chain(p, ev, err)) != 0)
 			goto out;
 	} else if (rule->parent == PR_PARENT_REQUIRED) {
 		rc = deny(err, PR_EEVENT, 422, "missing_field", "/parent",
