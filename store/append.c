@@ -1,0 +1,375 @@
+/*
+ * st_append_batch(): one write transaction per batch, retried after map
+ * growth.  The transaction wrapper (struct sti_wtxn) remembers the first
+ * error, so the code below runs straight through and checks once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/err.h"
+#include "proto/log.h"
+#include "store/st_int.h"
+
+struct batch {
+	struct st_store *st;
+	const struct st_append *a;
+	size_t n;
+	st_sign_fn sign;
+	void *ctx;
+	struct st_appended *res;
+	pr_hash *leaves; /* of the new entries, in log order */
+	struct pr_buf note, val;
+	uint64_t size;
+	pr_hash root;
+	int committed; /* a new checkpoint was committed */
+};
+
+static int
+check_key(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || (n = strnlen(s, ST_KEY_MAX + 1)) == 0)
+		return PR_EINVAL;
+	return n > ST_KEY_MAX ? PR_ETOOBIG : 0;
+}
+
+static int
+check_keys(const char *const *v, size_t n)
+{
+	size_t i;
+	int rc;
+
+	if (n > 0 && v == NULL)
+		return PR_EINVAL;
+	for (i = 0; i < n; i++)
+		if ((rc = check_key(v[i])) != 0)
+			return rc;
+	return 0;
+}
+
+static int
+check_append(const struct st_append *a)
+{
+	size_t i;
+	int rc;
+
+	if (a->entry == NULL && a->entry_len > 0)
+		return PR_EINVAL;
+	if (a->entry_len > ST_ENTRY_MAX)
+		return PR_ETOOBIG;
+	if ((a->ocid != NULL && (rc = check_key(a->ocid)) != 0) ||
+	    (a->kind != NULL && (rc = check_key(a->kind)) != 0) ||
+	    (rc = check_keys(a->parties, a->nparties)) != 0 ||
+	    (rc = check_keys(a->items, a->nitems)) != 0)
+		return rc;
+	if (a->nstate > 0 && a->state == NULL)
+		return PR_EINVAL;
+	for (i = 0; i < a->nstate; i++) {
+		if (a->state[i].key == NULL || a->state[i].klen == 0 ||
+		    (a->state[i].val == NULL && a->state[i].vlen > 0))
+			return PR_EINVAL;
+		if (a->state[i].klen > ST_KEY_MAX)
+			return PR_ETOOBIG;
+	}
+	return 0;
+}
+
+static void
+index_put(
+    struct sti_wtxn *w, enum sti_db db, const char *key, const uint8_t ix[8])
+{
+	/* Indexes grow at the end of each key's list: keep pages full. */
+	sti_wput(w, db, key, strlen(key), ix, 8, MDB_APPENDDUP);
+}
+
+static void
+index_list(struct sti_wtxn *w, enum sti_db db, const char *const *v, size_t n,
+    const uint8_t ix[8])
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && strcmp(v[i], v[j]) != 0; j++)
+			;
+		if (j == i)
+			index_put(w, db, v[i], ix);
+	}
+}
+
+/* A duplicate: the existing entry's leaf, from this batch or the tree. */
+static void
+dup_leaf(struct batch *b, struct sti_wtxn *w, uint64_t first, uint64_t idx,
+    pr_hash out)
+{
+	struct sti_tread t;
+	int rc;
+
+	if (idx >= first) {
+		memcpy(out, b->leaves[idx - first], PR_HASH_LEN);
+		return;
+	}
+	sti_tread_init(&t, b->st, w->txn);
+	t.nocache = 1;
+	if ((rc = sti_tree_get(&t, 0, idx, out)) != 0)
+		sti_wfail(w, rc);
+}
+
+static void
+add_entry(struct batch *b, struct sti_wtxn *w, struct sti_heap *heap,
+    struct sti_twriter *tw, struct pr_merkle_stack *stk,
+    const struct st_append *e, uint64_t first, struct st_appended *r)
+{
+	uint8_t ix[8], off[8], tkey[16], len[2];
+	uint64_t idx = stk->size;
+	pr_hash leaf;
+	size_t i;
+	int rc;
+
+	pr_merkle_leaf_hash(e->entry, e->entry_len, leaf);
+	pr_store_be64(ix, idx);
+	pr_store_be64(off, heap->end);
+	pr_store_be16(len, (uint16_t)e->entry_len);
+	pr_store_be64(tkey, e->log_time_ms);
+	memcpy(tkey + 8, ix, 8);
+
+	sti_wput(w, DB_ENVELOPE, e->envelope_hash, PR_HASH_LEN, ix, 8,
+	    MDB_NOOVERWRITE);
+	sti_wput(w, DB_LEAF, leaf, PR_HASH_LEN, ix, 8,
+	    MDB_NOOVERWRITE | STI_EXIST_OK);
+	sti_wput(w, DB_OFFSETS, ix, 8, off, 8, MDB_APPEND);
+	sti_heap_append(heap, len, 2);
+	sti_heap_append(heap, e->entry, e->entry_len);
+	sti_wput(w, DB_TIME, tkey, sizeof(tkey), "", 0, MDB_APPEND);
+	if (e->ocid != NULL)
+		index_put(w, DB_OCID, e->ocid, ix);
+	if (e->kind != NULL)
+		index_put(w, DB_KIND, e->kind, ix);
+	index_list(w, DB_PARTY, e->parties, e->nparties, ix);
+	index_list(w, DB_ITEM, e->items, e->nitems, ix);
+	for (i = 0; i < e->nstate; i++)
+		sti_wput(w, DB_STATE, e->state[i].key, e->state[i].klen,
+		    e->state[i].vlen > 0 ? e->state[i].val : "",
+		    e->state[i].vlen, 0);
+	if (w->rc == 0 &&
+	    (rc = pr_merkle_stack_push(stk, leaf, sti_tree_put, tw)) != 0)
+		sti_wfail(w, rc);
+	memcpy(b->leaves[idx - first], leaf, PR_HASH_LEN);
+	r->index = idx;
+	memcpy(r->leaf_hash, leaf, PR_HASH_LEN);
+	r->duplicate = 0;
+}
+
+static void
+put_checkpoint(struct batch *b, struct sti_wtxn *w)
+{
+	uint8_t key[8];
+	int rc;
+
+	pr_buf_reset(&b->note);
+	pr_buf_reset(&b->val);
+	if ((rc = b->sign(b->ctx, b->size, b->root, &b->note)) != 0) {
+		sti_wfail(w, rc);
+		return;
+	}
+	pr_store_be64(key, b->size);
+	if ((rc = pr_buf_append(&b->val, key, 8)) != 0 ||
+	    (rc = pr_buf_append(&b->val, b->root, PR_HASH_LEN)) != 0 ||
+	    (rc = pr_buf_append(&b->val, b->note.data, b->note.len)) != 0) {
+		sti_wfail(w, rc);
+		return;
+	}
+	sti_wput(w, DB_CKPT, key, 8, b->val.data, b->val.len, MDB_APPEND);
+}
+
+/* One attempt; returns a raw code (MDB_MAP_FULL asks for growth). */
+static int
+append_once(struct batch *b)
+{
+	struct st_store *st = b->st;
+	struct pr_merkle_stack stk;
+	struct sti_twriter tw;
+	struct sti_heap heap;
+	struct sti_tread t;
+	struct sti_wtxn w;
+	struct sti_head h;
+	uint8_t head[STI_HEAD_LEN];
+	uint64_t first;
+	MDB_val v;
+	size_t i;
+	int rc;
+
+	b->committed = 0;
+	if ((rc = sti_wbegin(st, &w)) != 0)
+		return rc;
+	if ((rc = sti_head(st, w.txn, &h)) != 0) {
+		sti_wfail(&w, rc);
+		return sti_wend(&w, 0);
+	}
+	if (!st->stack_ok || st->stack.size != h.size) {
+		sti_tread_init(&t, st, w.txn);
+		if ((rc = pr_merkle_stack_load(
+		         &st->stack, h.size, sti_tree_get, &t)) != 0) {
+			sti_wfail(&w, rc);
+			return sti_wend(&w, 0);
+		}
+		st->stack_ok = 1;
+	}
+	stk = st->stack;
+	first = h.size;
+	sti_heap_begin(&heap, &w, h.heap_end);
+	sti_twriter_begin(&tw, &w);
+	for (i = 0; i < b->n && w.rc == 0; i++) {
+		rc = sti_wget(
+		    &w, DB_ENVELOPE, b->a[i].envelope_hash, PR_HASH_LEN, &v);
+		if (rc == 0) {
+			if (v.mv_size != 8) {
+				sti_wfail(&w, PR_ECORRUPT);
+				break;
+			}
+			b->res[i].index = pr_load_be64(v.mv_data);
+			b->res[i].duplicate = 1;
+			dup_leaf(
+			    b, &w, first, b->res[i].index, b->res[i].leaf_hash);
+			continue;
+		}
+		if (rc != MDB_NOTFOUND)
+			break;
+		if (b->a[i].log_time_ms < h.last_time) {
+			sti_wfail(&w, PR_ERANGE);
+			break;
+		}
+		add_entry(b, &w, &heap, &tw, &stk, &b->a[i], first, &b->res[i]);
+		h.last_time = b->a[i].log_time_ms;
+	}
+	if (w.rc == 0 && stk.size == first && b->n > 0) {
+		/* Only duplicates: nothing to write, nothing to sign.  An
+		 * empty batch signs a checkpoint of the current tree. */
+		sti_wend(&w, 0);
+		b->size = h.size;
+		memcpy(b->root, h.root, PR_HASH_LEN);
+		return 0;
+	}
+	sti_heap_finish(&heap);
+	sti_twriter_finish(&tw);
+	b->size = h.size = stk.size;
+	pr_merkle_stack_root(&stk, b->root);
+	memcpy(h.root, b->root, PR_HASH_LEN);
+	h.heap_end = heap.end;
+	sti_head_encode(&h, head);
+	sti_wput(&w, DB_META, "head", 4, head, sizeof(head), 0);
+	if (b->sign != NULL && w.rc == 0)
+		put_checkpoint(b, &w);
+	if ((rc = sti_wend(&w, 1)) != 0) {
+		st->stack_ok = 0;
+		return rc;
+	}
+	st->stack = stk;
+	b->committed = b->sign != NULL;
+	return 0;
+}
+
+/* Bring signed-tree up to the latest stored checkpoint (under wlock). */
+static int
+sync_signed(struct st_store *st)
+{
+	MDB_txn *txn;
+	uint64_t size;
+	pr_hash root;
+	int rc;
+
+	if ((rc = sti_rbegin(st, &txn)) != 0)
+		return rc;
+	rc = sti_ckpt_last(st, txn, &size, root);
+	sti_rend(st, txn);
+	if (rc != 0)
+		return rc;
+	if (size > atomic_load(&st->signed_size) &&
+	    (rc = sti_signed_write(st, size, root)) != 0)
+		return rc;
+	if (size > atomic_load(&st->signed_size)) {
+		atomic_store(&st->signed_size, size);
+		memcpy(st->signed_root, root, PR_HASH_LEN);
+	}
+	atomic_store(&st->signed_pending, 0);
+	return 0;
+}
+
+int
+st_append_batch(struct st_store *st, const struct st_append *a, size_t n,
+    st_sign_fn sign, void *ctx, struct st_appended *res, uint64_t *tree_size,
+    pr_hash root)
+{
+	struct batch b;
+	unsigned tries;
+	size_t i;
+	int rc;
+
+	if (st == NULL || st->readonly || (n > 0 && (a == NULL || res == NULL)))
+		return PR_EINVAL;
+	for (i = 0; i < n; i++)
+		if ((rc = check_append(&a[i])) != 0)
+			return rc;
+	memset(&b, 0, sizeof(b));
+	b.st = st;
+	b.a = a;
+	b.n = n;
+	b.sign = sign;
+	b.ctx = ctx;
+	if (n > 0 &&
+	    ((b.res = calloc(n, sizeof(*b.res))) == NULL ||
+	        (b.leaves = calloc(n, sizeof(*b.leaves))) == NULL)) {
+		rc = PR_ENOMEM;
+		goto batch_free;
+	}
+	pthread_mutex_lock(&st->wlock);
+	if (atomic_load(&st->signed_pending) && (rc = sync_signed(st)) != 0)
+		goto unlock;
+	for (tries = 0;; tries++) {
+		rc = append_once(&b);
+		if (rc == MDB_MAP_FULL) {
+			if ((rc = sti_grow(st)) == 0)
+				continue;
+		} else if ((rc == MDB_PANIC || rc == MDB_MAP_RESIZED) &&
+		    tries < 3) {
+			st->stack_ok = 0;
+			if (rc == MDB_PANIC)
+				sti_recover(st);
+			else
+				sti_adopt_mapsize(st);
+			continue;
+		}
+		break;
+	}
+	if (rc == 0 && b.committed) {
+		if ((rc = sti_signed_write(st, b.size, b.root)) != 0) {
+			log_warnx(
+			    "store: batch committed but %s/signed-tree "
+			    "not written (%s); no further checkpoint will be "
+			    "signed until it is",
+			    st->dir, pr_strerror(rc));
+			atomic_store(&st->signed_pending, 1);
+			rc = 0;
+		} else {
+			atomic_store(&st->signed_size, b.size);
+			memcpy(st->signed_root, b.root, PR_HASH_LEN);
+		}
+	}
+unlock:
+	pthread_mutex_unlock(&st->wlock);
+	rc = sti_err(rc);
+	if (rc == 0) {
+		if (n > 0)
+			memcpy(res, b.res, n * sizeof(*res));
+		if (tree_size != NULL)
+			*tree_size = b.size;
+		if (root != NULL)
+			memcpy(root, b.root, PR_HASH_LEN);
+	}
+batch_free:
+	pr_buf_free(&b.note);
+	pr_buf_free(&b.val);
+	free(b.leaves);
+	free(b.res);
+	return rc;
+}

@@ -1,0 +1,119 @@
+/*
+ * st_open() and st_close(): configuration, the environment, and the
+ * checks a store must pass before it is used.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "proto/err.h"
+#include "proto/log.h"
+#include "store/st_int.h"
+
+#define MAP_INITIAL (64ULL << 20)
+#define MAP_MAX (64ULL << 30)
+#define MAX_READERS 126
+
+static void
+store_free(struct st_store *st)
+{
+	sti_env_close(st);
+	pthread_mutex_destroy(&st->wlock);
+	pthread_rwlock_destroy(&st->maplock);
+	free(st->tilebuf);
+	free(st->tiles);
+	free(st->segbuf);
+	free(st->dir);
+	free(st);
+}
+
+static int
+check_dir(const struct st_config *cfg)
+{
+	struct pr_buf path = PR_BUF_INIT;
+	struct stat sb;
+	int rc = 0;
+
+	if (stat(cfg->dir, &sb) == -1) {
+		sti_errmsg(cfg->errmsg, "data directory %s: %s.", cfg->dir,
+		    strerror(errno));
+		return sti_err(errno);
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		sti_errmsg(cfg->errmsg, "data directory %s is not a directory.",
+		    cfg->dir);
+		return PR_EINVAL;
+	}
+	if (!cfg->readonly && (sb.st_mode & 077) != 0)
+		log_warnx("store: data directory %s is accessible to group or "
+		          "others (mode %04o); 0700 is expected",
+		    cfg->dir, (unsigned)(sb.st_mode & 07777));
+	if (!cfg->readonly)
+		return 0;
+	if ((rc = pr_buf_printf(&path, "%s/data.mdb", cfg->dir)) != 0)
+		return rc;
+	if (stat((char *)path.data, &sb) == -1) {
+		sti_errmsg(cfg->errmsg, "%s holds no store (%s).", cfg->dir,
+		    strerror(errno));
+		rc = sti_err(errno);
+	}
+	pr_buf_free(&path);
+	return rc;
+}
+
+int
+st_open(const struct st_config *cfg, struct st_store **out)
+{
+	struct st_store *st;
+	int rc;
+
+	if (cfg == NULL || cfg->dir == NULL || out == NULL)
+		return PR_EINVAL;
+	if ((rc = check_dir(cfg)) != 0)
+		return rc;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return PR_ENOMEM;
+	pthread_rwlock_init(&st->maplock, NULL);
+	pthread_mutex_init(&st->wlock, NULL);
+	st->readonly = cfg->readonly != 0;
+	st->map_initial =
+	    cfg->map_size_initial ? cfg->map_size_initial : MAP_INITIAL;
+	atomic_init(
+	    &st->map_max, cfg->map_size_max ? cfg->map_size_max : MAP_MAX);
+	if (st->map_initial > atomic_load(&st->map_max))
+		st->map_initial = atomic_load(&st->map_max);
+	st->max_readers = cfg->max_readers ? cfg->max_readers : MAX_READERS;
+	st->envflags = MDB_NOTLS | (st->readonly ? MDB_RDONLY : 0);
+	if ((st->dir = strdup(cfg->dir)) == NULL) {
+		rc = PR_ENOMEM;
+		goto store_free;
+	}
+	if (!st->readonly &&
+	    ((st->tiles = calloc(STI_LEVELS, sizeof(*st->tiles))) == NULL ||
+	        (st->tilebuf = malloc(STI_TILE_MAX * PR_HASH_LEN)) == NULL)) {
+		rc = PR_ENOMEM;
+		goto store_free;
+	}
+	if ((rc = sti_env_open(st, cfg->errmsg)) != 0)
+		goto store_free;
+	if (!st->readonly && (st->segbuf = malloc(st->segsize)) == NULL) {
+		rc = PR_ENOMEM;
+		goto store_free;
+	}
+	if ((rc = sti_open_check(st, cfg->errmsg)) != 0)
+		goto store_free;
+	*out = st;
+	return 0;
+
+store_free:
+	store_free(st);
+	return rc;
+}
+
+void
+st_close(struct st_store *st)
+{
+	if (st != NULL)
+		store_free(st);
+}
