@@ -142,6 +142,8 @@ void cl_errx(const char *fmt, ...) PR_PRINTF(1, 2);
  * otherwise.
  */
 int cl_err_rc(int rc, const char *fmt, ...) PR_PRINTF(2, 3);
+/* Prefix the recorded detail of rc with "what: "; returns rc. */
+int cl_wrap(int rc, const char *fmt, ...) PR_PRINTF(2, 3);
 /* The exit status that suits a PR_E* code (as above). */
 int cl_exit_for(int rc);
 

@@ -71,8 +71,8 @@ collect_parties(json_t *parties, const json_t *events)
 	}
 }
 
-/* "Name (role); ..." from the signers, for a person; "id:role;..." for
- * CSV. */
+/* "role+role: Name; ..." from the signers for a person (role first, so
+ * a cut name keeps it); "id:role+role;..." for CSV. */
 static int
 signed_by(
     const json_t *signers, const json_t *parties, int csv, struct pr_buf *out)
@@ -90,23 +90,20 @@ signed_by(
 		    : NULL;
 		if (i > 0)
 			rc = pr_buf_append_str(out, csv ? ";" : "; ");
-		if (rc == 0)
-			rc = pr_buf_append_str(out,
-			    !csv && name ? name
-			        : party  ? party
-			                 : "?");
+		if (rc == 0 && csv)
+			rc = pr_buf_printf(out, "%s:", party ? party : "?");
 		json_array_foreach(json_object_get(s, "roles"), k, r)
 		{
 			if (rc == 0)
-				rc = pr_buf_printf(out, "%s%s",
-				    k == 0 ? (csv ? ":" : " (")
-				           : (csv ? "+" : ", "),
+				rc = pr_buf_printf(out, "%s%s", k ? "+" : "",
 				    json_string_value(r) ? json_string_value(r)
 				                         : "?");
 		}
-		if (rc == 0 && !csv &&
-		    json_array_size(json_object_get(s, "roles")))
-			rc = pr_buf_append_byte(out, ')');
+		if (rc == 0 && !csv)
+			rc = pr_buf_printf(out, ": %s",
+			    name        ? name
+			        : party ? party
+			                : "?");
 	}
 	return rc;
 }
@@ -287,7 +284,7 @@ cmd_process(struct cl_ctx *ctx, const struct cl_args *a)
 	    {"kind", "EVENT", 0, -1, 0},
 	    {"index", "INDEX", CL_COL_RIGHT, -1, 0},
 	    {"log_time", "LOG TIME", 0, -1, 0},
-	    {"signers", "SIGNED BY", 0, -1, 44},
+	    {"signers", "SIGNED BY", 0, -1, 64},
 	    {"value", "VALUE", CL_COL_NUMBER, 7, 0},
 	    {"contracted", "CONTRACTED", CL_COL_NUMBER, 7, 0},
 	    {"paid", "PAID", CL_COL_NUMBER, 7, 0},

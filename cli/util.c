@@ -74,6 +74,19 @@ cl_err_rc(int rc, const char *fmt, ...)
 }
 
 int
+cl_wrap(int rc, const char *fmt, ...)
+{
+	char what[256], detail[256];
+	va_list ap;
+
+	snprintf(detail, sizeof(detail), "%s", pr_errmsg(rc));
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return pr_errmsg_set(rc, "%s: %s", what, detail);
+}
+
+int
 cl_read_file(const char *path, size_t max, struct pr_buf *out)
 {
 	struct pr_buf b = PR_BUF_INIT;

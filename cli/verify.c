@@ -44,8 +44,7 @@ load_admins(const struct cl_args *a, struct admins *ad)
 			return pr_errmsg_set(
 			    PR_ERANGE, "at most %d admin keys", MAX_ADMINS);
 		if ((rc = cl_vkey_resolve(s, &ad->v[ad->n])) != 0)
-			return pr_errmsg_set(
-			    rc, "admin key: %s", pr_errmsg(rc));
+			return cl_wrap(rc, "admin key");
 		ad->k[ad->n] = ad->v[ad->n].key;
 		ad->n++;
 	}
@@ -76,10 +75,9 @@ check_state(
 		    st->origin, vkey->name);
 	if ((rc = pr_checkpoint_open(
 	         st->checkpoint, st->cplen, vkey->name, vkey, 1, &cp)) != 0)
-		return pr_errmsg_set(PR_ECONFIG,
-		    "%s: its checkpoint does not verify with the verifier key: "
-		    "%s",
-		    path, pr_errmsg(rc));
+		return pr_errmsg_set(PR_ECONFIG, "%s: %s", path,
+		    "its checkpoint does not verify with the verifier key; "
+		    "remove it to verify from scratch");
 	if (cp.size != st->tree.stack.size ||
 	    memcmp(cp.root, st->root, PR_HASH_LEN) != 0)
 		rc = pr_errmsg_set(PR_ECORRUPT,
@@ -169,6 +167,8 @@ report(struct cl_ctx *ctx, const struct vf_run *r,
 	    (unsigned long long)cp->size, root);
 	if (old == 0)
 		printf("consistency  no earlier checkpoint\n");
+	else if (old == cp->size)
+		printf("consistency  the same tree as verified before\n");
 	else
 		printf("consistency  extends the tree of %llu entries verified "
 		       "before\n",
@@ -256,6 +256,12 @@ cmd_verify(struct cl_ctx *ctx, const struct cl_args *a)
 		ex = cl_err_rc(rc, "cannot start threads");
 		goto free_src;
 	}
+	for (size_t i = 0; i < ad.n; i++)
+		if ((rc = vf_state_add_key(
+		         &st, pr_key_raw_public(ad.k[i]), NULL)) != 0) {
+			ex = cl_err_rc(rc, "%s", "");
+			goto free_pool;
+		}
 	r.ctx = ctx;
 	r.st = &st;
 	r.pol.state = &st;
