@@ -182,6 +182,18 @@ report(struct cl_ctx *ctx, const struct vf_run *r,
 	    rate, vf_pool_threads(r->pool));
 }
 
+/* --json when the checkpoint itself failed: no tree to describe. */
+static void
+report_failure_json(const struct vf_run *r)
+{
+	json_t *j = json_pack("{s:b, s:{s:n, s:s, s:s}}", "ok", 0, "failure",
+	    "index", "rule", r->fail.rule, "message", r->fail.msg);
+
+	if (j != NULL)
+		cl_json_print(j, stdout);
+	json_decref(j);
+}
+
 static int
 parse_threads(const struct cl_args *a, unsigned *out)
 {
@@ -202,6 +214,14 @@ parse_threads(const struct cl_args *a, unsigned *out)
 int
 cmd_verify(struct cl_ctx *ctx, const struct cl_args *a)
 {
+	struct vf_outcome o;
+
+	return vf_verify(ctx, a, &o);
+}
+
+int
+vf_verify(struct cl_ctx *ctx, const struct cl_args *a, struct vf_outcome *o)
+{
 	struct pr_buf note = PR_BUF_INIT;
 	struct pr_checkpoint cp;
 	struct pr_vkey vkey;
@@ -218,6 +238,7 @@ cmd_verify(struct cl_ctx *ctx, const struct cl_args *a)
 		cl_errx("verify: --threads wants a number from 1 to 64");
 		return CL_EXIT_USAGE;
 	}
+	memset(o, 0, sizeof(*o));
 	memset(&ad, 0, sizeof(ad));
 	memset(&cp, 0, sizeof(cp));
 	memset(&r, 0, sizeof(r));
@@ -237,14 +258,15 @@ cmd_verify(struct cl_ctx *ctx, const struct cl_args *a)
 		ex = cl_err_rc(rc, "%s", "");
 		goto clear_admins;
 	}
+	/* A state file we cannot trust is a local problem: exit 4. */
 	if (state != NULL && (rc = vf_state_load(state, &st)) != 0 &&
 	    rc != PR_ENOTFOUND) {
-		ex = cl_err_rc(rc, "%s", "");
+		cl_err_rc(rc, "%s", "");
 		goto clear_state;
 	}
 	if (state != NULL && rc == 0 &&
 	    (rc = check_state(&st, &vkey, state)) != 0) {
-		ex = cl_err_rc(rc, "%s", "");
+		cl_err_rc(rc, "%s", "");
 		goto clear_state;
 	}
 	rc = dir ? cl_src_datadir(dir, &r.src) : cl_src_server(ctx, &r.src);
@@ -329,6 +351,14 @@ done:
 	}
 	if (cp.origin != NULL)
 		report(ctx, &r, &cp, from, old, cl_opt(a, CL_O_QUIET) != NULL);
+	else if (ctx->mode == CL_JSON)
+		report_failure_json(&r);
+	o->failed = r.failed;
+	o->fail = r.fail;
+	o->previous = old;
+	o->size = cp.size;
+	o->entries = r.entries;
+	o->sigs = r.sigs;
 	ex = r.failed ? CL_EXIT_FAIL : CL_EXIT_OK;
 clear_cp:
 	pr_checkpoint_clear(&cp);

@@ -50,6 +50,14 @@ struct vf_tree {
 	unsigned edge_n[PR_TILE_MAX_LEVELS];
 };
 
+/* Called with each hash tile (level, index) above level 0 that a new leaf
+ * completes: its 256 hashes. */
+typedef int (*vf_tile_fn)(
+    void *ctx, unsigned level, uint64_t index, const uint8_t *hashes);
+/* Add a leaf hash to the tree, keeping the edges; full may be NULL. */
+int vf_tree_push(
+    struct vf_tree *t, const pr_hash leaf, vf_tile_fn full, void *ctx);
+
 /*
  * What a run leaves for the next one.  kv is the replayed admission state
  * (proto/policy.h's keys: k/<keyid>, l/<leaf>, o/<ocid>, c/...); keys maps
@@ -146,6 +154,21 @@ struct vf_run {
  * check failed, another code (printed already) when the source failed.
  */
 int vf_run_entries(struct vf_run *r);
+
+/* What a verify command found, for callers other than the command line. */
+struct vf_outcome {
+	int failed;
+	struct vf_fail fail;
+	uint64_t previous; /* tree size of the state file, 0 if none */
+	uint64_t size; /* tree size verified */
+	uint64_t entries, sigs;
+};
+
+struct cl_args;
+/* procurectl verify with its parsed arguments; returns the exit status
+ * and fills *o. */
+int vf_verify(
+    struct cl_ctx *ctx, const struct cl_args *a, struct vf_outcome *o);
 double vf_now(void);
 
 #endif
