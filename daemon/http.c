@@ -27,14 +27,14 @@
 #define SWEEP_MS 200
 
 /* Status codes counted per route for /metrics; the last bucket is "other". */
-static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
-    409, 413, 414, 422, 429, 431, 500, 503, 507, 0};
+static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
+    413, 414, 422, 429, 431, 500, 503, 507, 0};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 
 struct conn {
 	struct bufferevent *bev; /* NULL: free slot; (void *)1: tombstone */
-	uint64_t since_us;       /* accepted, or last request finished */
-	unsigned busy;           /* detached requests in flight */
+	uint64_t since_us; /* accepted, or last request finished */
+	unsigned busy; /* detached requests in flight */
 };
 
 struct http_server {
@@ -134,7 +134,7 @@ listeners_pause(struct http_server *srv, int pause)
 	if (pause) {
 		srv->st.refused_busy++;
 		log_warnx("%zu connections open: not accepting more until one "
-			  "closes",
+		          "closes",
 		    srv->nopen);
 	}
 }
@@ -198,7 +198,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 			/* cbarg is the evhttp_connection owning bev. */
 			srv->st.deadline_kills++;
 			log_debug("closing a connection past the request "
-				  "deadline");
+			          "deadline");
 			evhttp_connection_free(cbarg);
 		}
 	}
@@ -281,13 +281,12 @@ finish(struct http_req *r, int status, struct evbuffer *body)
 void
 http_set_header(struct http_req *r, const char *name, const char *val)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), name,
-	    val);
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, val);
 }
 
 void
-http_reply(struct http_req *r, int status, const char *ctype,
-    const void *body, size_t len, const char *cache_control)
+http_reply(struct http_req *r, int status, const char *ctype, const void *body,
+    size_t len, const char *cache_control)
 {
 	struct evbuffer *out = evhttp_request_get_output_buffer(r->req);
 
@@ -330,8 +329,8 @@ http_reply_json(struct http_req *r, int status, json_t *j)
 }
 
 void
-http_error(struct http_req *r, int status, const char *code,
-    const char *field, const char *fmt, ...)
+http_error(struct http_req *r, int status, const char *code, const char *field,
+    const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -340,8 +339,8 @@ http_error(struct http_req *r, int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code,
-	    "message", msg, "field", field);
+	j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message",
+	    msg, "field", field);
 	if (status == 503)
 		http_set_header(r, "Retry-After", "1");
 	http_reply_json(r, status, j);
@@ -447,7 +446,7 @@ dispatch(struct evhttp_request *req, void *arg)
 		rt = &srv->routes[i];
 		n = strlen(rt->path);
 		if (rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) != 0
-					   : strcmp(path, rt->path) != 0)
+		                           : strcmp(path, rt->path) != 0)
 			continue;
 		if (!(evhttp_request_get_command(req) & rt->methods)) {
 			methods_ok = 1;
@@ -462,8 +461,8 @@ dispatch(struct evhttp_request *req, void *arg)
 		http_error(r, 405, "method_not_allowed", NULL,
 		    "this resource does not support that method");
 	else
-		http_error(r, 404, "not_found", "path", "no such resource: %s",
-		    path);
+		http_error(
+		    r, 404, "not_found", "path", "no such resource: %s", path);
 }
 
 struct http_server *
@@ -490,11 +489,10 @@ http_server_new(struct event_base *base, const struct config *conf,
 	if ((srv->http = evhttp_new(base)) == NULL)
 		goto fail;
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)conf->max_body);
-	evhttp_set_max_headers_size(srv->http,
-	    (ev_ssize_t)conf->max_headers);
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)conf->max_headers);
 	evhttp_set_timeout(srv->http, (int)conf->timeout_s);
-	evhttp_set_allowed_methods(srv->http,
-	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(
+	    srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
 	evhttp_set_default_content_type(srv->http, "application/json");
 	evhttp_set_bevcb(srv->http, bev_cb, srv);
 	evhttp_set_gencb(srv->http, dispatch, srv);
@@ -575,8 +573,8 @@ int
 http_listen_fd(struct http_server *srv, int fd)
 {
 	evutil_make_socket_nonblocking(fd);
-	return add_listener(srv,
-	    evhttp_accept_socket_with_handle(srv->http, fd));
+	return add_listener(
+	    srv, evhttp_accept_socket_with_handle(srv->http, fd));
 }
 
 int
@@ -595,7 +593,7 @@ http_tls(struct http_server *srv, const char *cert, const char *key,
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		log_warnx("tls-key %s: cannot load or does not match the "
-			  "certificate",
+		          "certificate",
 		    key);
 		goto fail;
 	}

@@ -76,16 +76,16 @@ check_append(const struct st_append *a)
 }
 
 static void
-index_put(struct sti_wtxn *w, enum sti_db db, const char *key,
-    const uint8_t ix[8])
+index_put(
+    struct sti_wtxn *w, enum sti_db db, const char *key, const uint8_t ix[8])
 {
 	/* Indexes grow at the end of each key's list: keep pages full. */
 	sti_wput(w, db, key, strlen(key), ix, 8, MDB_APPENDDUP);
 }
 
 static void
-index_list(struct sti_wtxn *w, enum sti_db db, const char *const *v,
-    size_t n, const uint8_t ix[8])
+index_list(struct sti_wtxn *w, enum sti_db db, const char *const *v, size_t n,
+    const uint8_t ix[8])
 {
 	size_t i, j;
 
@@ -151,8 +151,8 @@ add_entry(struct batch *b, struct sti_wtxn *w, struct sti_heap *heap,
 		sti_wput(w, DB_STATE, e->state[i].key, e->state[i].klen,
 		    e->state[i].vlen > 0 ? e->state[i].val : "",
 		    e->state[i].vlen, 0);
-	if (w->rc == 0 && (rc = pr_merkle_stack_push(stk, leaf, sti_tree_put,
-			       tw)) != 0)
+	if (w->rc == 0 &&
+	    (rc = pr_merkle_stack_push(stk, leaf, sti_tree_put, tw)) != 0)
 		sti_wfail(w, rc);
 	memcpy(b->leaves[idx - first], leaf, PR_HASH_LEN);
 	r->index = idx;
@@ -208,8 +208,8 @@ append_once(struct batch *b)
 	}
 	if (!st->stack_ok || st->stack.size != h.size) {
 		sti_tread_init(&t, st, w.txn);
-		if ((rc = pr_merkle_stack_load(&st->stack, h.size,
-			 sti_tree_get, &t)) != 0) {
+		if ((rc = pr_merkle_stack_load(
+		         &st->stack, h.size, sti_tree_get, &t)) != 0) {
 			sti_wfail(&w, rc);
 			return sti_wend(&w, 0);
 		}
@@ -220,8 +220,8 @@ append_once(struct batch *b)
 	sti_heap_begin(&heap, &w, h.heap_end);
 	sti_twriter_begin(&tw, &w);
 	for (i = 0; i < b->n && w.rc == 0; i++) {
-		rc = sti_wget(&w, DB_ENVELOPE, b->a[i].envelope_hash,
-		    PR_HASH_LEN, &v);
+		rc = sti_wget(
+		    &w, DB_ENVELOPE, b->a[i].envelope_hash, PR_HASH_LEN, &v);
 		if (rc == 0) {
 			if (v.mv_size != 8) {
 				sti_wfail(&w, PR_ECORRUPT);
@@ -229,8 +229,8 @@ append_once(struct batch *b)
 			}
 			b->res[i].index = pr_load_be64(v.mv_data);
 			b->res[i].duplicate = 1;
-			dup_leaf(b, &w, first, b->res[i].index,
-			    b->res[i].leaf_hash);
+			dup_leaf(
+			    b, &w, first, b->res[i].index, b->res[i].leaf_hash);
 			continue;
 		}
 		if (rc != MDB_NOTFOUND)
@@ -242,8 +242,9 @@ append_once(struct batch *b)
 		add_entry(b, &w, &heap, &tw, &stk, &b->a[i], first, &b->res[i]);
 		h.last_time = b->a[i].log_time_ms;
 	}
-	if (w.rc == 0 && stk.size == first) {
-		/* Only duplicates: nothing to write, nothing to sign. */
+	if (w.rc == 0 && stk.size == first && b->n > 0) {
+		/* Only duplicates: nothing to write, nothing to sign.  An
+		 * empty batch signs a checkpoint of the current tree. */
 		sti_wend(&w, 0);
 		b->size = h.size;
 		memcpy(b->root, h.root, PR_HASH_LEN);
@@ -296,8 +297,8 @@ sync_signed(struct st_store *st)
 
 int
 st_append_batch(struct st_store *st, const struct st_append *a, size_t n,
-    st_sign_fn sign, void *ctx, struct st_appended *res,
-    uint64_t *tree_size, pr_hash root)
+    st_sign_fn sign, void *ctx, struct st_appended *res, uint64_t *tree_size,
+    pr_hash root)
 {
 	struct batch b;
 	unsigned tries;
@@ -315,8 +316,9 @@ st_append_batch(struct st_store *st, const struct st_append *a, size_t n,
 	b.n = n;
 	b.sign = sign;
 	b.ctx = ctx;
-	if (n > 0 && ((b.res = calloc(n, sizeof(*b.res))) == NULL ||
-			 (b.leaves = calloc(n, sizeof(*b.leaves))) == NULL)) {
+	if (n > 0 &&
+	    ((b.res = calloc(n, sizeof(*b.res))) == NULL ||
+	        (b.leaves = calloc(n, sizeof(*b.leaves))) == NULL)) {
 		rc = PR_ENOMEM;
 		goto batch_free;
 	}
@@ -341,9 +343,11 @@ st_append_batch(struct st_store *st, const struct st_append *a, size_t n,
 	}
 	if (rc == 0 && b.committed) {
 		if ((rc = sti_signed_write(st, b.size, b.root)) != 0) {
-			log_warnx("store: batch committed but %s/signed-tree "
+			log_warnx(
+			    "store: batch committed but %s/signed-tree "
 			    "not written (%s); no further checkpoint will be "
-			    "signed until it is", st->dir, pr_strerror(rc));
+			    "signed until it is",
+			    st->dir, pr_strerror(rc));
 			atomic_store(&st->signed_pending, 1);
 			rc = 0;
 		} else {

@@ -17,9 +17,9 @@
 #include "proto/log.h"
 #include "store/st_int.h"
 
-const char *const sti_dbname[ST_NDB] = {"meta", "entries", "offsets",
-    "tiles", "checkpoints", "leaf", "envelope", "ocid", "party", "item",
-    "kind", "time", "state"};
+const char *const sti_dbname[ST_NDB] = {"meta", "entries", "offsets", "tiles",
+    "checkpoints", "leaf", "envelope", "ocid", "party", "item", "kind", "time",
+    "state"};
 
 #define DUPS (MDB_DUPSORT | MDB_DUPFIXED)
 static const unsigned dbflags[ST_NDB] = {
@@ -181,8 +181,10 @@ open_dbs(struct st_store *st, MDB_env *env, struct pr_buf *msg)
 	create = fresh ? MDB_CREATE : 0;
 	rc = mdb_dbi_open(txn, sti_dbname[DB_META], create, &st->dbi[DB_META]);
 	if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
-		sti_errmsg(msg, "%s holds an LMDB database that is not a "
-		    "procured store.", st->dir);
+		sti_errmsg(msg,
+		    "%s holds an LMDB database that is not a "
+		    "procured store.",
+		    st->dir);
 		rc = PR_ECORRUPT;
 		goto txn_abort;
 	}
@@ -192,14 +194,15 @@ open_dbs(struct st_store *st, MDB_env *env, struct pr_buf *msg)
 		k.mv_data = "version", k.mv_size = 7;
 		rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
 		if (rc != 0 || v.mv_size != 4) {
-			sti_errmsg(msg, "%s: store has no schema version.",
-			    st->dir);
+			sti_errmsg(
+			    msg, "%s: store has no schema version.", st->dir);
 			rc = PR_ECORRUPT;
 			goto txn_abort;
 		}
 		ver = pr_load_be32(v.mv_data);
 		if (ver != ST_SCHEMA_VERSION) {
-			sti_errmsg(msg, "%s holds a store of schema version "
+			sti_errmsg(msg,
+			    "%s holds a store of schema version "
 			    "%u; this procured supports version %u only. Use "
 			    "a procured release that reads version %u.",
 			    st->dir, ver, ST_SCHEMA_VERSION, ver);
@@ -208,12 +211,13 @@ open_dbs(struct st_store *st, MDB_env *env, struct pr_buf *msg)
 		}
 	}
 	for (i = 1; i < ST_NDB; i++) {
-		rc = mdb_dbi_open(txn, sti_dbname[i], dbflags[i] | create,
-		    &st->dbi[i]);
+		rc = mdb_dbi_open(
+		    txn, sti_dbname[i], dbflags[i] | create, &st->dbi[i]);
 		if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
-			sti_errmsg(msg, "%s: store lacks its \"%s\" database "
-			    "or has it in another format.", st->dir,
-			    sti_dbname[i]);
+			sti_errmsg(msg,
+			    "%s: store lacks its \"%s\" database "
+			    "or has it in another format.",
+			    st->dir, sti_dbname[i]);
 			rc = PR_ECORRUPT;
 			goto txn_abort;
 		}
@@ -225,8 +229,8 @@ open_dbs(struct st_store *st, MDB_env *env, struct pr_buf *msg)
 	k.mv_data = "segsize", k.mv_size = 7;
 	if (mdb_get(txn, st->dbi[DB_META], &k, &v) != 0 || v.mv_size != 4 ||
 	    pr_load_be32(v.mv_data) < 64 || pr_load_be32(v.mv_data) > 65536) {
-		sti_errmsg(msg, "%s: store has no valid segment size.",
-		    st->dir);
+		sti_errmsg(
+		    msg, "%s: store has no valid segment size.", st->dir);
 		rc = PR_ECORRUPT;
 		goto txn_abort;
 	}
@@ -307,7 +311,8 @@ recover_gen(struct st_store *st, unsigned gen)
 	pthread_rwlock_wrlock(&st->maplock);
 	if (st->gen == gen) {
 		log_warnx("store: reopening the LMDB environment in %s after "
-		    "a fatal error", st->dir);
+		          "a fatal error",
+		    st->dir);
 		sti_env_close(st);
 		rc = sti_env_open(st, NULL);
 		st->gen++;
@@ -446,8 +451,8 @@ sti_wput(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
 
 /* 0 and *v, MDB_NOTFOUND (not an error), or the transaction's error. */
 int
-sti_wget(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
-    MDB_val *v)
+sti_wget(
+    struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen, MDB_val *v)
 {
 	MDB_val key;
 	int rc;

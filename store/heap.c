@@ -87,8 +87,8 @@ sti_heap_finish(struct sti_heap *h)
 
 /* Copy heap bytes [off, off + len) to dst. */
 int
-sti_heap_read(struct st_store *st, MDB_txn *txn, uint64_t off, size_t len,
-    uint8_t *dst)
+sti_heap_read(
+    struct st_store *st, MDB_txn *txn, uint64_t off, size_t len, uint8_t *dst)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -209,7 +209,8 @@ st_entry(struct st_store *st, uint64_t index, struct pr_buf *out)
 		if (index >= h.size)
 			rc = PR_ENOTFOUND;
 		else
-			rc = sti_read_range(st, txn, &h, index, index + 1, &tmp);
+			rc =
+			    sti_read_range(st, txn, &h, index, index + 1, &tmp);
 	}
 	sti_rend(st, txn);
 	if (rc == 0)
@@ -263,8 +264,8 @@ txn_end:
 }
 
 int
-st_entry_bundle(struct st_store *st, uint64_t index, unsigned width,
-    struct pr_buf *out)
+st_entry_bundle(
+    struct st_store *st, uint64_t index, unsigned width, struct pr_buf *out)
 {
 	struct sti_head h;
 	MDB_txn *txn;
@@ -283,7 +284,8 @@ st_entry_bundle(struct st_store *st, uint64_t index, unsigned width,
 		if (first > h.size || h.size - first < width)
 			rc = PR_ENOTFOUND;
 		else
-			rc = sti_read_range(st, txn, &h, first, first + width, out);
+			rc = sti_read_range(
+			    st, txn, &h, first, first + width, out);
 	}
 	sti_rend(st, txn);
 	if (rc != 0)

@@ -40,7 +40,8 @@ seek(MDB_cursor *c, const char *key, size_t klen, uint64_t from, int desc)
 	if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY)) != 0)
 		return rc;
 	if (from == UINT64_MAX)
-		return mdb_cursor_get(c, &k, &v, desc ? MDB_LAST_DUP : MDB_FIRST_DUP);
+		return mdb_cursor_get(
+		    c, &k, &v, desc ? MDB_LAST_DUP : MDB_FIRST_DUP);
 	if (!desc && from == UINT64_MAX - 1)
 		return MDB_NOTFOUND;
 	if (desc && from == 0)
@@ -64,8 +65,8 @@ seek(MDB_cursor *c, const char *key, size_t klen, uint64_t from, int desc)
 }
 
 static int
-scan(struct st_store *st, enum st_index which, const char *key,
-    uint64_t from, size_t limit, uint64_t *out, size_t *n, int desc)
+scan(struct st_store *st, enum st_index which, const char *key, uint64_t from,
+    size_t limit, uint64_t *out, size_t *n, int desc)
 {
 	MDB_cursor *c;
 	MDB_txn *txn;
@@ -92,7 +93,8 @@ scan(struct st_store *st, enum st_index which, const char *key,
 			break;
 		}
 		out[cnt++] = pr_load_be64(v.mv_data);
-		rc = mdb_cursor_get(c, &k, &v, desc ? MDB_PREV_DUP : MDB_NEXT_DUP);
+		rc = mdb_cursor_get(
+		    c, &k, &v, desc ? MDB_PREV_DUP : MDB_NEXT_DUP);
 	}
 	if (rc == MDB_NOTFOUND)
 		rc = 0;

@@ -47,8 +47,8 @@ check_dir(const struct st_config *cfg)
 	}
 	if (!cfg->readonly && (sb.st_mode & 077) != 0)
 		log_warnx("store: data directory %s is accessible to group or "
-		    "others (mode %04o); 0700 is expected", cfg->dir,
-		    (unsigned)(sb.st_mode & 07777));
+		          "others (mode %04o); 0700 is expected",
+		    cfg->dir, (unsigned)(sb.st_mode & 07777));
 	if (!cfg->readonly)
 		return 0;
 	if ((rc = pr_buf_printf(&path, "%s/data.mdb", cfg->dir)) != 0)
@@ -79,8 +79,8 @@ st_open(const struct st_config *cfg, struct st_store **out)
 	st->readonly = cfg->readonly != 0;
 	st->map_initial =
 	    cfg->map_size_initial ? cfg->map_size_initial : MAP_INITIAL;
-	atomic_init(&st->map_max, cfg->map_size_max ? cfg->map_size_max :
-	    MAP_MAX);
+	atomic_init(
+	    &st->map_max, cfg->map_size_max ? cfg->map_size_max : MAP_MAX);
 	if (st->map_initial > atomic_load(&st->map_max))
 		st->map_initial = atomic_load(&st->map_max);
 	st->max_readers = cfg->max_readers ? cfg->max_readers : MAX_READERS;
@@ -91,7 +91,7 @@ st_open(const struct st_config *cfg, struct st_store **out)
 	}
 	if (!st->readonly &&
 	    ((st->tiles = calloc(STI_LEVELS, sizeof(*st->tiles))) == NULL ||
-		(st->tilebuf = malloc(STI_TILE_MAX * PR_HASH_LEN)) == NULL)) {
+	        (st->tilebuf = malloc(STI_TILE_MAX * PR_HASH_LEN)) == NULL)) {
 		rc = PR_ENOMEM;
 		goto store_free;
 	}

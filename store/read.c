@@ -48,8 +48,7 @@ ckpt_check(const MDB_val *k, const MDB_val *v)
 }
 
 int
-sti_ckpt_last(
-    struct st_store *st, MDB_txn *txn, uint64_t *size, pr_hash root)
+sti_ckpt_last(struct st_store *st, MDB_txn *txn, uint64_t *size, pr_hash root)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -128,8 +127,7 @@ st_checkpoint_at(struct st_store *st, uint64_t size, struct pr_buf *note)
 }
 
 static int
-find_hash(struct st_store *st, enum sti_db db, const pr_hash h,
-    uint64_t *index)
+find_hash(struct st_store *st, enum sti_db db, const pr_hash h, uint64_t *index)
 {
 	MDB_txn *txn;
 	MDB_val v;
@@ -160,8 +158,8 @@ st_find_leaf(struct st_store *st, const pr_hash leaf, uint64_t *index)
 }
 
 int
-st_state_get(struct st_store *st, const void *k, size_t klen,
-    struct pr_buf *val)
+st_state_get(
+    struct st_store *st, const void *k, size_t klen, struct pr_buf *val)
 {
 	MDB_txn *txn;
 	MDB_val v;
@@ -179,8 +177,8 @@ st_state_get(struct st_store *st, const void *k, size_t klen,
 
 int
 st_state_scan(struct st_store *st, const void *prefix, size_t plen,
-    int (*cb)(void *ctx, const void *k, size_t klen, const void *v,
-    size_t vlen),
+    int (*cb)(
+        void *ctx, const void *k, size_t klen, const void *v, size_t vlen),
     void *ctx)
 {
 	MDB_cursor *c;
@@ -203,11 +201,11 @@ st_state_scan(struct st_store *st, const void *prefix, size_t plen,
 			break;
 		}
 		op = MDB_NEXT;
-		if (plen > 0 && (k.mv_size < plen ||
-		    memcmp(k.mv_data, prefix, plen) != 0))
+		if (plen > 0 &&
+		    (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
 			break;
 		if ((rc = cb(ctx, k.mv_data, k.mv_size, v.mv_data,
-			 v.mv_size)) != 0) {
+		         v.mv_size)) != 0) {
 			rc = rc > 0 ? 0 : rc;
 			break;
 		}

@@ -54,8 +54,8 @@ parse(const char *s, size_t len, uint64_t *size, pr_hash root)
 }
 
 int
-sti_signed_read(struct st_store *st, int *found, uint64_t *size,
-    pr_hash root, struct pr_buf *msg)
+sti_signed_read(struct st_store *st, int *found, uint64_t *size, pr_hash root,
+    struct pr_buf *msg)
 {
 	struct pr_buf path = PR_BUF_INIT;
 	char buf[256];
@@ -69,8 +69,8 @@ sti_signed_read(struct st_store *st, int *found, uint64_t *size,
 		if (errno == ENOENT) {
 			*found = 0;
 		} else {
-			sti_errmsg(msg, "cannot read %s: %s.", (char *)path.data,
-			    strerror(errno));
+			sti_errmsg(msg, "cannot read %s: %s.",
+			    (char *)path.data, strerror(errno));
 			rc = sti_err(errno);
 		}
 		goto path_free;
@@ -86,9 +86,11 @@ sti_signed_read(struct st_store *st, int *found, uint64_t *size,
 		len += (size_t)r;
 	}
 	close(fd);
-	if (rc == 0 && (len <= ml || memcmp(buf, MAGIC, ml) != 0 ||
-			   parse(buf + ml, len - ml, size, root) != 0)) {
-		sti_errmsg(msg, "%s is not a valid signed-tree file; it records "
+	if (rc == 0 &&
+	    (len <= ml || memcmp(buf, MAGIC, ml) != 0 ||
+	        parse(buf + ml, len - ml, size, root) != 0)) {
+		sti_errmsg(msg,
+		    "%s is not a valid signed-tree file; it records "
 		    "the largest tree this log signed and must not be edited.",
 		    (char *)path.data);
 		rc = PR_ECORRUPT;
@@ -131,8 +133,8 @@ sti_signed_write(struct st_store *st, uint64_t size, const pr_hash root)
 	pr_hex_encode(root, PR_HASH_LEN, hex);
 	n = snprintf(text, sizeof(text), "%s%llu %s\n", MAGIC,
 	    (unsigned long long)size, hex);
-	fd = open((char *)tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600);
+	fd = open(
+	    (char *)tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		rc = sti_err(errno);
 		goto path_free;

@@ -65,7 +65,7 @@ extern const char *const sti_dbname[ST_NDB];
 
 #define STI_HEAD_LEN (8 + PR_HASH_LEN + 8 + 8)
 #define STI_TILE_MAX 510 /* hashes in a full tile record: 256 + ... + 2 */
-#define STI_LEVELS 8     /* tile levels: 8 * 8 = 64 tree levels */
+#define STI_LEVELS 8 /* tile levels: 8 * 8 = 64 tree levels */
 /* With MDB_APPEND or MDB_APPENDDUP: a KEYEXIST answer is not an error. */
 #define STI_EXIST_OK 0x80000000u
 
@@ -105,8 +105,8 @@ struct st_store {
 	_Atomic uint64_t signed_size;
 	_Atomic int signed_pending;
 	struct sti_tile *tiles; /* STI_LEVELS, writer scratch */
-	uint8_t *segbuf;        /* segsize bytes, writer scratch */
-	uint8_t *tilebuf;       /* one full tile record, writer scratch */
+	uint8_t *segbuf; /* segsize bytes, writer scratch */
+	uint8_t *tilebuf; /* one full tile record, writer scratch */
 };
 
 /* A write transaction that remembers its first error (raw LMDB code,
@@ -129,8 +129,8 @@ int sti_wbegin(struct st_store *st, struct sti_wtxn *w);
 int sti_wend(struct sti_wtxn *w, int commit);
 int sti_wput(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
     const void *v, size_t vlen, unsigned flags);
-int sti_wget(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
-    MDB_val *v);
+int sti_wget(
+    struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen, MDB_val *v);
 void sti_wfail(struct sti_wtxn *w, int rc);
 int sti_grow(struct st_store *st);
 int sti_recover(struct st_store *st);
@@ -141,8 +141,8 @@ int sti_get(struct st_store *st, MDB_txn *txn, enum sti_db db, const void *k,
 /* read.c */
 int sti_head(struct st_store *st, MDB_txn *txn, struct sti_head *h);
 void sti_head_encode(const struct sti_head *h, uint8_t out[STI_HEAD_LEN]);
-int sti_ckpt_last(struct st_store *st, MDB_txn *txn, uint64_t *size,
-    pr_hash root);
+int sti_ckpt_last(
+    struct st_store *st, MDB_txn *txn, uint64_t *size, pr_hash root);
 
 /* heap.c */
 struct sti_heap {
@@ -157,8 +157,8 @@ struct sti_heap {
 void sti_heap_begin(struct sti_heap *h, struct sti_wtxn *w, uint64_t end);
 void sti_heap_append(struct sti_heap *h, const void *p, size_t len);
 void sti_heap_finish(struct sti_heap *h);
-int sti_heap_read(struct st_store *st, MDB_txn *txn, uint64_t off, size_t len,
-    uint8_t *dst);
+int sti_heap_read(
+    struct st_store *st, MDB_txn *txn, uint64_t off, size_t len, uint8_t *dst);
 int sti_read_range(struct st_store *st, MDB_txn *txn, const struct sti_head *h,
     uint64_t i, uint64_t j, struct pr_buf *out);
 int sti_entry_off(struct st_store *st, MDB_txn *txn, const struct sti_head *h,

@@ -57,11 +57,11 @@
 struct st_store;
 
 struct st_config {
-	const char *dir;           /* data directory (exists, 0700) */
+	const char *dir; /* data directory (exists, 0700) */
 	uint64_t map_size_initial; /* bytes; 0: 64 MiB */
-	uint64_t map_size_max;     /* bytes; growth limit; 0: 64 GiB */
-	unsigned max_readers;      /* 0: 126 */
-	int readonly;              /* offline work and audit: no writes */
+	uint64_t map_size_max; /* bytes; growth limit; 0: 64 GiB */
+	unsigned max_readers; /* 0: 126 */
+	int readonly; /* offline work and audit: no writes */
 	/* Optional: on failure of st_open(), receives one or more sentences
 	 * a person can act on (e.g. why the store was refused).  May be
 	 * NULL.  Appended to; left alone on success. */
@@ -107,11 +107,11 @@ struct st_kv {
  */
 struct st_append {
 	const uint8_t *entry; /* the Merkle leaf bytes */
-	size_t entry_len;     /* <= ST_ENTRY_MAX */
+	size_t entry_len; /* <= ST_ENTRY_MAX */
 	pr_hash envelope_hash; /* dedupe key */
-	uint64_t log_time_ms;  /* not below the previous entry's */
-	const char *ocid;      /* NULL if none */
-	const char *kind;      /* "tender", ...; NULL if none */
+	uint64_t log_time_ms; /* not below the previous entry's */
+	const char *ocid; /* NULL if none */
+	const char *kind; /* "tender", ...; NULL if none */
 	const char *const *parties; /* "KZ-BIN-..." */
 	size_t nparties;
 	const char *const *items; /* "ATC:J01CA04" */
@@ -120,7 +120,7 @@ struct st_append {
 	size_t nstate;
 };
 
-struct st_appended {  /* one per st_append, in order */
+struct st_appended { /* one per st_append, in order */
 	uint64_t index;
 	pr_hash leaf_hash;
 	int duplicate; /* envelope already logged (earlier, or earlier in
@@ -137,8 +137,8 @@ struct st_appended {  /* one per st_append, in order */
  * to grow (the signature must not depend on anything but its inputs and
  * the time).
  */
-typedef int (*st_sign_fn)(void *ctx, uint64_t size, const pr_hash root,
-    struct pr_buf *note);
+typedef int (*st_sign_fn)(
+    void *ctx, uint64_t size, const pr_hash root, struct pr_buf *note);
 
 /*
  * Append n entries: tree, indexes, derived state and the new checkpoint
@@ -166,8 +166,8 @@ typedef int (*st_sign_fn)(void *ctx, uint64_t size, const pr_hash root,
  * Thread-safe; concurrent calls run one after the other.
  */
 int st_append_batch(struct st_store *st, const struct st_append *a, size_t n,
-    st_sign_fn sign, void *ctx, struct st_appended *res,
-    uint64_t *tree_size, pr_hash root);
+    st_sign_fn sign, void *ctx, struct st_appended *res, uint64_t *tree_size,
+    pr_hash root);
 
 /* Current tree: size and root (as of the latest commit). */
 int st_tree(struct st_store *st, uint64_t *size, pr_hash root);
@@ -206,10 +206,10 @@ int st_find_leaf(struct st_store *st, const pr_hash leaf, uint64_t *index);
  * checkpoint is a prefix of the newer one); PR_ENOTFOUND beyond it,
  * PR_EINVAL for W or L out of range.
  */
-int st_tile(struct st_store *st, unsigned level, uint64_t index,
-    unsigned width, struct pr_buf *out);
-int st_entry_bundle(struct st_store *st, uint64_t index, unsigned width,
+int st_tile(struct st_store *st, unsigned level, uint64_t index, unsigned width,
     struct pr_buf *out);
+int st_entry_bundle(
+    struct st_store *st, uint64_t index, unsigned width, struct pr_buf *out);
 
 /*
  * RFC 9162 proofs from the stored tree.  proof must hold
@@ -219,8 +219,8 @@ int st_entry_bundle(struct st_store *st, uint64_t index, unsigned width,
  */
 int st_inclusion_proof(struct st_store *st, uint64_t index, uint64_t size,
     pr_hash *proof, size_t *len);
-int st_consistency_proof(struct st_store *st, uint64_t m, uint64_t n,
-    pr_hash *proof, size_t *len);
+int st_consistency_proof(
+    struct st_store *st, uint64_t m, uint64_t n, pr_hash *proof, size_t *len);
 /* Root of the tree of the first size entries.  PR_ENOTFOUND past the end. */
 int st_root_at(struct st_store *st, uint64_t size, pr_hash out);
 
@@ -251,11 +251,11 @@ int st_scan_time(struct st_store *st, uint64_t from_ms, uint64_t to_ms,
  * for every key starting with prefix (plen 0: all keys) in key order; cb
  * returns as for st_entries().
  */
-int st_state_get(struct st_store *st, const void *k, size_t klen,
-    struct pr_buf *val);
+int st_state_get(
+    struct st_store *st, const void *k, size_t klen, struct pr_buf *val);
 int st_state_scan(struct st_store *st, const void *prefix, size_t plen,
-    int (*cb)(void *ctx, const void *k, size_t klen, const void *v,
-    size_t vlen),
+    int (*cb)(
+        void *ctx, const void *k, size_t klen, const void *v, size_t vlen),
     void *ctx);
 
 /*
@@ -288,24 +288,24 @@ int st_set_map_size_max(struct st_store *st, uint64_t bytes);
 struct st_db_stats {
 	const char *name; /* static */
 	uint64_t entries; /* records (dupsort: key/value pairs) */
-	uint64_t pages;   /* branch + leaf + overflow pages */
+	uint64_t pages; /* branch + leaf + overflow pages */
 	unsigned depth;
 };
 
 struct st_stats {
 	uint64_t tree_size;
-	uint64_t entry_bytes;   /* sum of entry lengths */
-	uint64_t checkpoints;   /* stored checkpoints */
-	uint64_t signed_size;   /* tree size recorded in signed-tree */
-	int signed_pending;     /* signed-tree lags the store (write failed) */
-	uint64_t map_size;      /* current map size, bytes */
-	uint64_t map_size_max;  /* growth limit, bytes */
-	uint64_t map_used;      /* bytes up to the last page in use */
-	uint64_t file_size;     /* bytes allocated to data.mdb on disk */
+	uint64_t entry_bytes; /* sum of entry lengths */
+	uint64_t checkpoints; /* stored checkpoints */
+	uint64_t signed_size; /* tree size recorded in signed-tree */
+	int signed_pending; /* signed-tree lags the store (write failed) */
+	uint64_t map_size; /* current map size, bytes */
+	uint64_t map_size_max; /* growth limit, bytes */
+	uint64_t map_used; /* bytes up to the last page in use */
+	uint64_t file_size; /* bytes allocated to data.mdb on disk */
 	unsigned page_size;
 	unsigned max_readers;
-	unsigned readers_used;  /* reader slots in use (all processes) */
-	uint64_t last_txn;      /* LMDB transaction id */
+	unsigned readers_used; /* reader slots in use (all processes) */
+	uint64_t last_txn; /* LMDB transaction id */
 	struct st_db_stats db[ST_NDB];
 };
 

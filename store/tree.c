@@ -69,8 +69,8 @@ sti_tread_init(struct sti_tread *t, struct st_store *st, MDB_txn *txn)
 }
 
 static int
-tile_fetch(struct sti_tread *t, unsigned level, uint64_t n,
-    const uint8_t **p, unsigned *w)
+tile_fetch(struct sti_tread *t, unsigned level, uint64_t n, const uint8_t **p,
+    unsigned *w)
 {
 	uint8_t key[9];
 	MDB_val v;
@@ -216,8 +216,8 @@ sti_twriter_finish(struct sti_twriter *tw)
 }
 
 int
-st_tile(struct st_store *st, unsigned level, uint64_t index,
-    unsigned width, struct pr_buf *out)
+st_tile(struct st_store *st, unsigned level, uint64_t index, unsigned width,
+    struct pr_buf *out)
 {
 	struct sti_tread t;
 	struct sti_head h;
@@ -264,8 +264,8 @@ st_leaf_hash(struct st_store *st, uint64_t index, pr_hash out)
 		return rc;
 	if ((rc = sti_head(st, txn, &h)) == 0) {
 		sti_tread_init(&t, st, txn);
-		rc = index < h.size ? sti_tree_get(&t, 0, index, tmp) :
-		    PR_ENOTFOUND;
+		rc = index < h.size ? sti_tree_get(&t, 0, index, tmp)
+		                    : PR_ENOTFOUND;
 	}
 	sti_rend(st, txn);
 	if (rc == 0)
@@ -286,8 +286,9 @@ st_root_at(struct st_store *st, uint64_t size, pr_hash out)
 		return rc;
 	if ((rc = sti_head(st, txn, &h)) == 0) {
 		sti_tread_init(&t, st, txn);
-		rc = size <= h.size ? pr_merkle_root(size, sti_tree_get, &t, tmp) :
-		    PR_ENOTFOUND;
+		rc = size <= h.size
+		    ? pr_merkle_root(size, sti_tree_get, &t, tmp)
+		    : PR_ENOTFOUND;
 	}
 	sti_rend(st, txn);
 	if (rc == 0)
@@ -315,11 +316,11 @@ proof(struct st_store *st, int consistency, uint64_t a, uint64_t b,
 		if (b > h.size)
 			rc = PR_ENOTFOUND;
 		else if (consistency)
-			rc = pr_merkle_consistency_proof(a, b, sti_tree_get, &t,
-			    tmp, &n);
+			rc = pr_merkle_consistency_proof(
+			    a, b, sti_tree_get, &t, tmp, &n);
 		else
-			rc = pr_merkle_inclusion_proof(a, b, sti_tree_get, &t,
-			    tmp, &n);
+			rc = pr_merkle_inclusion_proof(
+			    a, b, sti_tree_get, &t, tmp, &n);
 	}
 	sti_rend(st, txn);
 	if (rc == 0) {
@@ -337,8 +338,8 @@ st_inclusion_proof(struct st_store *st, uint64_t index, uint64_t size,
 }
 
 int
-st_consistency_proof(struct st_store *st, uint64_t m, uint64_t n,
-    pr_hash *out, size_t *len)
+st_consistency_proof(
+    struct st_store *st, uint64_t m, uint64_t n, pr_hash *out, size_t *len)
 {
 	return proof(st, 1, m, n, out, len);
 }

@@ -30,8 +30,8 @@ layout_check(struct st_store *st, MDB_txn *txn, const struct sti_head *h)
 	int rc, i;
 
 	for (i = 0; i < 2; i++) {
-		rc = mdb_cursor_open(txn, st->dbi[i ? DB_ENTRIES : DB_OFFSETS],
-		    &c);
+		rc = mdb_cursor_open(
+		    txn, st->dbi[i ? DB_ENTRIES : DB_OFFSETS], &c);
 		if (rc != 0)
 			return sti_err(rc);
 		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
@@ -47,7 +47,7 @@ layout_check(struct st_store *st, MDB_txn *txn, const struct sti_head *h)
 			return PR_ECORRUPT;
 		if (i == 1 &&
 		    (pr_load_be64(k.mv_data) != (want - 1) / st->segsize ||
-			v.mv_size != (want - 1) % st->segsize + 1))
+		        v.mv_size != (want - 1) % st->segsize + 1))
 			return PR_ECORRUPT;
 	}
 	return 0;
@@ -62,17 +62,19 @@ tree_check(struct st_store *st, MDB_txn *txn, const struct sti_head *h,
 	int rc;
 
 	if ((rc = layout_check(st, txn, h)) != 0) {
-		sti_errmsg(msg, "%s: the entry heap or offsets disagree with "
-		    "the tree head (%llu entries).", st->dir,
-		    (unsigned long long)h->size);
+		sti_errmsg(msg,
+		    "%s: the entry heap or offsets disagree with "
+		    "the tree head (%llu entries).",
+		    st->dir, (unsigned long long)h->size);
 		return rc;
 	}
 	sti_tread_init(&t, st, txn);
 	if ((rc = pr_merkle_root(h->size, sti_tree_get, &t, r)) != 0 ||
 	    memcmp(r, h->root, PR_HASH_LEN) != 0) {
-		sti_errmsg(msg, "%s: the stored tree of %llu entries does not "
-		    "hash to the stored root.", st->dir,
-		    (unsigned long long)h->size);
+		sti_errmsg(msg,
+		    "%s: the stored tree of %llu entries does not "
+		    "hash to the stored root.",
+		    st->dir, (unsigned long long)h->size);
 		return PR_ECORRUPT;
 	}
 	rc = sti_ckpt_last(st, txn, csize, croot);
@@ -84,9 +86,11 @@ tree_check(struct st_store *st, MDB_txn *txn, const struct sti_head *h,
 	if (*csize > h->size ||
 	    (rc = pr_merkle_root(*csize, sti_tree_get, &t, r)) != 0 ||
 	    memcmp(r, croot, PR_HASH_LEN) != 0) {
-		sti_errmsg(msg, "%s: the latest checkpoint (size %llu) does not "
+		sti_errmsg(msg,
+		    "%s: the latest checkpoint (size %llu) does not "
 		    "match the stored tree: the tree or the checkpoint was "
-		    "altered.", st->dir, (unsigned long long)*csize);
+		    "altered.",
+		    st->dir, (unsigned long long)*csize);
 		return PR_ECORRUPT;
 	}
 	return 0;
@@ -101,7 +105,8 @@ rollback_check(struct st_store *st, MDB_txn *txn, const struct sti_head *h,
 	int rc;
 
 	if (h->size < ssize) {
-		sti_errmsg(msg, "%s: store holds %llu entries but this log "
+		sti_errmsg(msg,
+		    "%s: store holds %llu entries but this log "
 		    "already signed a checkpoint of %llu (recorded in "
 		    "signed-tree): it looks restored from an old backup. %s",
 		    st->dir, (unsigned long long)h->size,
@@ -112,7 +117,8 @@ rollback_check(struct st_store *st, MDB_txn *txn, const struct sti_head *h,
 	if ((rc = pr_merkle_root(ssize, sti_tree_get, &t, r)) != 0)
 		return rc;
 	if (memcmp(r, sroot, PR_HASH_LEN) != 0) {
-		sti_errmsg(msg, "%s: the store's tree at size %llu differs from "
+		sti_errmsg(msg,
+		    "%s: the store's tree at size %llu differs from "
 		    "the checkpoint this log signed at that size (recorded in "
 		    "signed-tree): the store was replaced, or restored from a "
 		    "backup and then extended with other entries. %s",
@@ -137,8 +143,8 @@ sti_open_check(struct st_store *st, struct pr_buf *msg)
 	if ((rc = sti_rbegin(st, &txn)) != 0)
 		return rc;
 	if ((rc = sti_head(st, txn, &h)) != 0) {
-		sti_errmsg(msg, "%s: the store has no valid tree head.",
-		    st->dir);
+		sti_errmsg(
+		    msg, "%s: the store has no valid tree head.", st->dir);
 		goto txn_end;
 	}
 	if ((rc = tree_check(st, txn, &h, &have, &csize, croot, msg)) != 0)
@@ -158,8 +164,10 @@ txn_end:
 		unlink((char *)tmp.data);
 	pr_buf_free(&tmp);
 	if (!found && h.size > 0)
-		log_warnx("store: %s/signed-tree is missing; recreating it from "
-		    "the latest checkpoint", st->dir);
+		log_warnx(
+		    "store: %s/signed-tree is missing; recreating it from "
+		    "the latest checkpoint",
+		    st->dir);
 	if (have && (!found || csize > ssize)) {
 		if ((rc = sti_signed_write(st, csize, croot)) != 0) {
 			log_warnx("store: cannot write %s/signed-tree: %s",
@@ -199,8 +207,7 @@ vput(void *ctx, unsigned level, uint64_t index, const pr_hash h)
 }
 
 static int
-verify_leaf(struct st_store *st, MDB_txn *txn, const pr_hash leaf,
-    uint64_t i)
+verify_leaf(struct st_store *st, MDB_txn *txn, const pr_hash leaf, uint64_t i)
 {
 	MDB_val v;
 	int rc;
@@ -238,7 +245,8 @@ verify_chunk(struct st_store *st, const struct sti_head *h, uint64_t i,
 			len = pr_load_be16(buf->data + pos);
 			pr_merkle_leaf_hash(buf->data + pos + 2, len, leaf);
 			pos += 2 + len;
-			if ((rc = pr_merkle_stack_push(stk, leaf, vput, v)) != 0 ||
+			if ((rc = pr_merkle_stack_push(stk, leaf, vput, v)) !=
+			        0 ||
 			    (rc = verify_leaf(st, txn, leaf, i)) != 0) {
 				*bad = v->bad ? v->index << v->level : i;
 				break;
@@ -250,8 +258,8 @@ verify_chunk(struct st_store *st, const struct sti_head *h, uint64_t i,
 }
 
 static int
-verify_checkpoints(struct st_store *st, const struct sti_head *h,
-    uint64_t *bad, struct pr_buf *msg)
+verify_checkpoints(struct st_store *st, const struct sti_head *h, uint64_t *bad,
+    struct pr_buf *msg)
 {
 	struct sti_tread t;
 	MDB_cursor *c;
@@ -277,9 +285,10 @@ verify_checkpoints(struct st_store *st, const struct sti_head *h,
 		if (memcmp(k.mv_data, v.mv_data, 8) != 0 ||
 		    (rc = pr_merkle_root(size, sti_tree_get, &t, r)) != 0 ||
 		    memcmp(r, (uint8_t *)v.mv_data + 8, PR_HASH_LEN) != 0) {
-			sti_errmsg(msg, "%s: the stored checkpoint of size %llu "
-			    "does not match the tree.", st->dir,
-			    (unsigned long long)size);
+			sti_errmsg(msg,
+			    "%s: the stored checkpoint of size %llu "
+			    "does not match the tree.",
+			    st->dir, (unsigned long long)size);
 			rc = PR_ECORRUPT;
 			*bad = UINT64_MAX;
 			break;
@@ -319,22 +328,26 @@ st_verify(struct st_store *st, uint64_t *bad, struct pr_buf *msg)
 	pr_buf_free(&buf);
 	if (rc == PR_ECORRUPT) {
 		if (v.bad && v.level > 0)
-			sti_errmsg(msg, "%s: the stored tree node at level %u, "
+			sti_errmsg(msg,
+			    "%s: the stored tree node at level %u, "
 			    "index %llu (entries from %llu) does not match the "
-			    "hashes below it.", st->dir, v.level,
-			    (unsigned long long)v.index,
+			    "hashes below it.",
+			    st->dir, v.level, (unsigned long long)v.index,
 			    (unsigned long long)where);
 		else
-			sti_errmsg(msg, "%s: entry %llu does not match the "
+			sti_errmsg(msg,
+			    "%s: entry %llu does not match the "
 			    "tree: the entry, its leaf hash or its index "
-			    "record was altered.", st->dir,
-			    (unsigned long long)where);
+			    "record was altered.",
+			    st->dir, (unsigned long long)where);
 	}
 	if (rc == 0) {
 		pr_merkle_stack_root(&stk, r);
 		if (memcmp(r, h.root, PR_HASH_LEN) != 0) {
-			sti_errmsg(msg, "%s: the tree head's root does not "
-			    "match the entries.", st->dir);
+			sti_errmsg(msg,
+			    "%s: the tree head's root does not "
+			    "match the entries.",
+			    st->dir);
 			rc = PR_ECORRUPT;
 			where = h.size > 0 ? h.size - 1 : 0;
 		}
