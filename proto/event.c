@@ -284,6 +284,18 @@ fail_plain(struct pr_event_error *err, const char *code, const char *msg)
 }
 
 /*
+ * jansson quotes the input near an error, which may be any bytes: keep
+ * the message printable ASCII so it can travel in a JSON error reply.
+ */
+static void
+scrub(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
+/*
  * Nesting depth of the JSON text, counted without parsing so that deep
  * input is refused before any recursion.  Strings are skipped, escapes
  * included; the text need not be valid JSON.
@@ -468,6 +480,7 @@ pr_event_parse(const uint8_t *payload, size_t len, struct pr_event **out,
 			snprintf(err->message, sizeof(err->message),
 			    "%s at line %d, column %d", jerr.text, jerr.line,
 			    jerr.column);
+			scrub(err->message);
 		}
 		return PR_EFORMAT;
 	}

@@ -325,6 +325,24 @@ const char *pr_category_name(enum pr_category c);
 /* "buyer" for PR_ROLE_BUYER; a single bit only, else "?". */
 const char *pr_role_name(unsigned role);
 
+/* --- Chains --------------------------------------------------------- */
+
+/*
+ * Rules between ev and the event its "parent" names (found by the caller
+ * from the leaf hash): the same ocid; an allowed parent kind; the same
+ * buyer as the parent; a bid.reveal opens its bid.commit
+ * (pr_event_reveal_matches); a contract's supplier is a winner of its
+ * award and awardID is the award's id; along a contract's chain
+ * (contract, contract.amend, delivery) contractID names the contract, the
+ * supplier stays the same, a payment's payee is that supplier, and a
+ * milestoneID exists when the parent is the contract itself.  Returns 0,
+ * or PR_EEVENT with err code "parent_mismatch" (path of the field that
+ * disagrees), "bad_parent_kind" (path "/parent"), "bad_reference" or
+ * "commitment_mismatch".
+ */
+int pr_event_check_parent(const struct pr_event *parent,
+    const struct pr_event *ev, struct pr_event_error *err);
+
 /* --- Authorization -------------------------------------------------- */
 
 /* A verified signature's key, as the key registry knows it. */
