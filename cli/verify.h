@@ -112,12 +112,13 @@ struct vf_policy {
 
 /*
  * The admission rules, replayed: called once per entry, in log order,
- * after the entry's signatures were checked.  Checks that every signer's
- * key is known and verified, and that the event's parent is an earlier
- * entry of the same process, then applies the entry's changes to the
- * state.  This is the one place where the shared rules engine
- * (proto/policy.h: pr_policy_check(), the daemon's admission rules) is
- * called.  Returns 0, or PR_ECORRUPT with f filled.
+ * after the entry's signatures were checked.  This is the one place where
+ * verify calls the shared rules engine (proto/policy.h: pr_policy_check(),
+ * the rules the daemon applied when it logged the entry: known, valid and
+ * unrevoked keys, which party may sign which kind, parent links and
+ * transitions, deadlines on the log's clock, sealed bids) and applies the
+ * entry's changes to the state.  Returns 0, or PR_ECORRUPT with f filled
+ * (the rule's stable code and its message).
  */
 int vf_policy_check(
     struct vf_policy *p, const struct vf_entry *e, struct vf_fail *f);
