@@ -119,6 +119,7 @@ struct cl_ctx {
 	int out_tty; /* stdout is a terminal */
 	int err_tty; /* stderr is a terminal */
 	struct cl_http *http; /* opened on first use, see cl_server() */
+	int server_exit; /* exit status when cl_server() failed */
 };
 
 struct cl_cmd {

@@ -154,6 +154,10 @@ cl_server(struct cl_ctx *ctx)
 	if ((rc = cl_http_open(
 	         ctx->server, ctx->cacert, ctx->timeout_ms, &ctx->http)) != 0) {
 		cl_err_rc(rc, "%s", "");
+		/* A bad URL is a bad command line; a bad CA file is local. */
+		ctx->server_exit = rc == PR_EINVAL ? CL_EXIT_USAGE
+		    : rc == PR_ENET                ? CL_EXIT_NET
+		                                   : CL_EXIT_LOCAL;
 		return NULL;
 	}
 	return ctx->http;
@@ -201,7 +205,7 @@ cl_call_json(struct cl_ctx *ctx, const char *method, const char *path,
 	int rc;
 
 	if ((h = cl_server(ctx)) == NULL)
-		return CL_EXIT_NET;
+		return ctx->server_exit;
 	if ((rc = cl_http_request(h, method, path,
 	         body ? "application/json" : NULL, body, len, CL_MAX_ANSWER,
 	         &r)) != 0) {

@@ -271,7 +271,7 @@ vf_verify(struct cl_ctx *ctx, const struct cl_args *a, struct vf_outcome *o)
 	}
 	rc = dir ? cl_src_datadir(dir, &r.src) : cl_src_server(ctx, &r.src);
 	if (rc != 0) {
-		ex = dir ? cl_err_rc(rc, "%s", "") : CL_EXIT_NET;
+		ex = dir ? cl_err_rc(rc, "%s", "") : ctx->server_exit;
 		goto clear_state;
 	}
 	if ((rc = vf_pool_new(threads, &r.pool)) != 0) {
