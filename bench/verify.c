@@ -57,38 +57,38 @@ sign_cp(void *ctx, uint64_t size, const pr_hash root, struct pr_buf *note)
 }
 
 static int
-make_entry(uint64_t i, struct pr_key *admin, struct pr_key *buyer,
-    struct pr_buf *out)
+make_entry(
+    uint64_t i, struct pr_key *admin, struct pr_key *buyer, struct pr_buf *out)
 {
 	struct pr_buf pub = PR_BUF_INIT, json = PR_BUF_INIT;
 	struct pr_dsse *e;
 	int rc;
 
 	if (i == 0)
-		rc = pr_b64_encode(&pub, pr_key_raw_public(buyer),
-			 PR_KEY_PUB_LEN) != 0 ||
+		rc = pr_b64_encode(
+		         &pub, pr_key_raw_public(buyer), PR_KEY_PUB_LEN) != 0 ||
 		    pr_buf_printf(&json,
-			"{\"schema\":1,\"kind\":\"key.grant\",\"date\":"
-			"\"2026-01-01T00:00:00Z\",\"party\":{\"id\":\"%s\"},"
-			"\"roles\":[\"buyer\"],\"publicKey\":\"%s\"}",
-			BUYER, (char *)pub.data) != 0;
+		        "{\"schema\":1,\"kind\":\"key.grant\",\"date\":"
+		        "\"2026-01-01T00:00:00Z\",\"party\":{\"id\":\"%s\"},"
+		        "\"roles\":[\"buyer\"],\"publicKey\":\"%s\"}",
+		        BUYER, (char *)pub.data) != 0;
 	else
 		rc = pr_buf_printf(&json,
-			 "{\"schema\":1,\"ocid\":\"ocds-pr0kz1-B-%08llu\","
-			 "\"kind\":\"plan\",\"date\":\"2026-01-01T00:00:00Z\","
-			 "\"buyer\":{\"id\":\"%s\",\"name\":\"Больница %llu\"},"
-			 "\"title\":\"Medicines for 2026\",\"value\":{"
-			 "\"amount\":\"%llu.00\",\"currency\":\"KZT\"},"
-			 "\"fundingSource\":\"OSMS\"}",
-			 (unsigned long long)i, BUYER, (unsigned long long)i,
-			 (unsigned long long)(1000 + i)) != 0;
+		         "{\"schema\":1,\"ocid\":\"ocds-pr0kz1-B-%08llu\","
+		         "\"kind\":\"plan\",\"date\":\"2026-01-01T00:00:00Z\","
+		         "\"buyer\":{\"id\":\"%s\",\"name\":\"Больница %llu\"},"
+		         "\"title\":\"Medicines for 2026\",\"value\":{"
+		         "\"amount\":\"%llu.00\",\"currency\":\"KZT\"},"
+		         "\"fundingSource\":\"OSMS\"}",
+		         (unsigned long long)i, BUYER, (unsigned long long)i,
+		         (unsigned long long)(1000 + i)) != 0;
 	pr_buf_free(&pub);
 	if (rc != 0) {
 		pr_buf_free(&json);
 		return PR_ENOMEM;
 	}
-	if ((rc = pr_dsse_new(PR_DSSE_PAYLOAD_TYPE, json.data, json.len,
-		 &e)) == 0) {
+	if ((rc = pr_dsse_new(PR_DSSE_PAYLOAD_TYPE, json.data, json.len, &e)) ==
+	    0) {
 		if ((rc = pr_dsse_sign(e, i == 0 ? admin : buyer)) == 0)
 			rc = pr_entry_encode(e, T0 + i, out);
 		pr_dsse_free(e);
@@ -137,16 +137,17 @@ main(int argc, char **argv)
 		memset(a, 0, m * sizeof(*a));
 		for (k = 0; k < m; k++) {
 			pr_buf_reset(&e[k]);
-			if ((rc = make_entry(i + k, admin, buyer, &e[k])) != 0 ||
-			    (rc = pr_entry_envelope_hash(e[k].data, e[k].len,
-				 a[k].envelope_hash)) != 0)
+			if ((rc = make_entry(i + k, admin, buyer, &e[k])) !=
+			        0 ||
+			    (rc = pr_entry_envelope_hash(
+			         e[k].data, e[k].len, a[k].envelope_hash)) != 0)
 				goto fail;
 			a[k].entry = e[k].data;
 			a[k].entry_len = e[k].len;
 			a[k].log_time_ms = T0 + i + k;
 		}
-		if ((rc = st_append_batch(st, a, m, sign_cp, log, r, NULL,
-			 NULL)) != 0)
+		if ((rc = st_append_batch(
+		         st, a, m, sign_cp, log, r, NULL, NULL)) != 0)
 			goto fail;
 	}
 	st_close(st);

@@ -168,6 +168,7 @@ static void
 report_status(
     struct cl_ctx *ctx, const char *path, const struct cl_http_resp *r)
 {
+	struct pr_buf m = PR_BUF_INIT;
 	json_t *j = NULL, *e;
 	const char *code = NULL, *msg = NULL, *field = NULL;
 
@@ -179,19 +180,25 @@ report_status(
 		msg = json_string_value(json_object_get(e, "message"));
 		field = json_string_value(json_object_get(e, "field"));
 	}
+	/* Everything the server says is sanitized before the terminal. */
 	if (msg != NULL) {
-		struct pr_buf m = PR_BUF_INIT;
-
 		cl_sanitize(&m, msg, strlen(msg));
-		cl_errx("%s: %s (HTTP %d, %s%s%s)", cl_http_name(ctx->http),
-		    m.data ? (char *)m.data : "", r->status,
-		    code ? code : "no code", field ? ", field " : "",
-		    field ? field : "");
-		pr_buf_free(&m);
+		pr_buf_printf(&m, " (HTTP %d, ", r->status);
+		cl_sanitize(&m, code ? code : "no code",
+		    strlen(code ? code : "no code"));
+		if (field != NULL) {
+			pr_buf_append_str(&m, ", field ");
+			cl_sanitize(&m, field, strlen(field));
+		}
+		pr_buf_append_byte(&m, ')');
 	} else
-		cl_errx("%s answered %s with HTTP %d%s",
-		    cl_http_name(ctx->http), path, r->status,
+		pr_buf_printf(&m, "answered %s with HTTP %d%s", path, r->status,
 		    r->status == 404 ? " (not found)" : "");
+	if (r->retry_after > 0)
+		pr_buf_printf(&m, "; retry after %u s", r->retry_after);
+	cl_errx(
+	    "%s: %s", cl_http_name(ctx->http), m.data ? (char *)m.data : "");
+	pr_buf_free(&m);
 	json_decref(j);
 }
 

@@ -186,7 +186,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, status, body, ctype="application/json"):
+    def reply(self, status, body, ctype="application/json", headers=()):
         if isinstance(body, (dict, list)):
             body = json.dumps(body).encode()
         elif isinstance(body, str):
@@ -194,12 +194,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
 
-    def error(self, status, code, msg, field=None):
+    def error(self, status, code, msg, field=None, headers=()):
         self.reply(status, {"error": {"code": code, "message": msg,
-                                      "field": field}})
+                                      "field": field}}, headers=headers)
 
     def do_GET(self):
         u = urlparse(self.path)
@@ -239,7 +241,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(500, "slow", "too late")
         if u.path.startswith("/v1/processes/"):
             return self.error(503, "overloaded",
-                              "the log is busy; retry in a second")
+                              "the log is busy; retry in a second",
+                              headers=[("Retry-After", "2")])
         return self.error(404, "not_found", "no such route")
 
 

@@ -114,6 +114,7 @@ check_eq $? 3 "a server error: exit 3"
 check_contains "$(cat "$TMP/err")" \
 	"the log is busy; retry in a second (HTTP 503, overloaded)" \
 	"the server's message and code"
+check_contains "$(cat "$TMP/err")" "retry after 2 s" "and when to retry"
 "$CTL" --timeout 1 process slow 2>"$TMP/err"
 check_eq $? 3 "a timeout: exit 3"
 check_contains "$(cat "$TMP/err")" "timed out after 1 s" "says it timed out"
