@@ -119,6 +119,7 @@ struct cl_ctx {
 	int out_tty; /* stdout is a terminal */
 	int err_tty; /* stderr is a terminal */
 	struct cl_http *http; /* opened on first use, see cl_server() */
+	int server_exit; /* exit status when cl_server() failed */
 };
 
 struct cl_cmd {
@@ -142,6 +143,8 @@ void cl_errx(const char *fmt, ...) PR_PRINTF(1, 2);
  * otherwise.
  */
 int cl_err_rc(int rc, const char *fmt, ...) PR_PRINTF(2, 3);
+/* Prefix the recorded detail of rc with "what: "; returns rc. */
+int cl_wrap(int rc, const char *fmt, ...) PR_PRINTF(2, 3);
 /* The exit status that suits a PR_E* code (as above). */
 int cl_exit_for(int rc);
 

@@ -132,7 +132,7 @@ cmd_prove(struct cl_ctx *ctx, const struct cl_args *a)
 		return cl_err_rc(rc, "%s", "");
 	have_vkey = rc == 0;
 	if ((rc = cl_src_server(ctx, &src)) != 0) {
-		ex = CL_EXIT_NET;
+		ex = ctx->server_exit;
 		goto clear_vkey;
 	}
 	/* The checkpoint first, then the proof for its tree size. */
@@ -303,7 +303,7 @@ cmd_export(struct cl_ctx *ctx, const struct cl_args *a)
 	}
 	rc = dir ? cl_src_datadir(dir, &src) : cl_src_server(ctx, &src);
 	if (rc != 0)
-		return dir ? cl_err_rc(rc, "%s", "") : CL_EXIT_NET;
+		return dir ? cl_err_rc(rc, "%s", "") : ctx->server_exit;
 	memset(&cp, 0, sizeof(cp));
 	if ((rc = cl_src_checkpoint(src, &note)) != 0 ||
 	    (rc = cl_checkpoint_unverified((char *)note.data, note.len, &cp)) !=

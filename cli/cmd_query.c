@@ -273,7 +273,8 @@ cmd_get(struct cl_ctx *ctx, const struct cl_args *a)
 
 		/* The event text comes from the log: sanitized line by line
 		 * for the terminal. */
-		if ((rc = sanitize_lines(&clean, evjson)) != 0 ||
+		if ((rc = pr_buf_append_str(&clean, "event\n")) != 0 ||
+		    (rc = sanitize_lines(&clean, evjson)) != 0 ||
 		    fwrite(clean.data, 1, clean.len, stdout) != clean.len)
 			ex = cl_err_rc(rc ? rc : PR_EIO, "output");
 		pr_buf_free(&clean);
@@ -594,7 +595,10 @@ cmd_totals(struct cl_ctx *ctx, const struct cl_args *a)
 		row[3] = cell(r, "paid", NULL, 0);
 		row[4] = cell(r, "contracts", n1, sizeof(n1));
 		row[5] = cell(r, "payments", n2, sizeof(n2));
-		row[6] = json_string_value(json_object_get(j, "currency"));
+		row[6] = json_string_value(json_object_get(r, "currency"));
+		if (row[6] == NULL)
+			row[6] =
+			    json_string_value(json_object_get(j, "currency"));
 		if (rc == 0)
 			rc = cl_table_add(&t, row);
 	}

@@ -389,6 +389,9 @@ render_text(const struct cl_table *t, struct pr_buf *out)
 				goto free_w;
 			first = 0;
 		}
+		/* No trailing blanks (right-aligned empty cells). */
+		while (out->len > 0 && out->data[out->len - 1] == ' ')
+			out->len--;
 		if ((rc = pr_buf_append_byte(out, '\n')) != 0)
 			goto free_w;
 	}

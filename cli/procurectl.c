@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "cli/config.h"
 #include "cli/http.h"
 #include "proto/err.h"
 
@@ -254,6 +255,7 @@ apply_globals(struct cl_ctx *ctx, const struct cl_args *a)
 int
 main(int argc, char **argv)
 {
+	static char cfg_server[1024];
 	struct cl_ctx ctx;
 	struct cl_args g, a;
 	const struct cl_cmd *c;
@@ -264,6 +266,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.server = getenv("PROCURECTL_SERVER");
+	if ((ctx.server == NULL || *ctx.server == '\0') &&
+	    cl_config_get("server", 0, cfg_server, sizeof(cfg_server)) == 0)
+		ctx.server = cfg_server;
 	if (ctx.server == NULL || *ctx.server == '\0')
 		ctx.server = CL_DEFAULT_SERVER;
 	ctx.timeout_ms = CL_DEFAULT_TIMEOUT * 1000;
