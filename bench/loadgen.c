@@ -665,7 +665,7 @@ main(int argc, char **argv)
 	if (g.errors > 0 || g.ok != g.nlat)
 		rc = 1;
 done:
-	for (i = 0; i < g.nconns; i++) {
+	for (i = 0; g.conns != NULL && i < g.nconns; i++) {
 		conn_close(&g, &g.conns[i]);
 		free(g.conns[i].rbuf);
 	}

@@ -238,8 +238,15 @@ commit_batch(struct ingest *ig, struct item **batch, size_t n)
 	dt = mono_us() - t0;
 	for (i = 0; i < n; i++) {
 		batch[i]->res = res[i];
-		if (receipt_build(d->store, res[i].index, size,
-		        (const char *)note.data, &batch[i]->receipt) != 0)
+		/* A fresh entry's facts are at hand: no read back. */
+		if ((res[i].duplicate
+		            ? receipt_build(d->store, res[i].index, size,
+		                  (const char *)note.data, &batch[i]->receipt)
+		            : receipt_format(d->store, res[i].index,
+		                  res[i].leaf_hash, batch[i]->env_hash,
+		                  batch[i]->log_time_ms, size,
+		                  (const char *)note.data,
+		                  &batch[i]->receipt)) != 0)
 			item_fail(batch[i], 500, "internal", NULL,
 			    "logged at index %llu but the receipt could not "
 			    "be built; fetch it with GET /v1/entries",
