@@ -171,8 +171,10 @@ verify_main(void *arg)
 				it->valid |= 1u << i;
 		pthread_mutex_lock(&ig->mtx);
 		ig->verified += it->env->nsigs;
+		/* A non-empty queue has its wake-up pending already. */
+		if (ig->verified_q.head == NULL)
+			event_active(ig->ev_verified, EV_READ, 0);
 		q_push(&ig->verified_q, it);
-		event_active(ig->ev_verified, EV_READ, 0);
 	}
 	pthread_mutex_unlock(&ig->mtx);
 	return NULL;
@@ -347,7 +349,7 @@ static void
 on_verified(evutil_socket_t fd, short what, void *arg)
 {
 	struct ingest *ig = arg;
-	struct queue q;
+	struct queue q, admitted = {NULL, NULL, 0};
 	struct item *it;
 
 	(void)fd;
@@ -371,14 +373,23 @@ on_verified(evutil_socket_t fd, short what, void *arg)
 			item_fail(it, 503, "overloaded", NULL, "out of memory");
 			goto reject;
 		}
-		pthread_mutex_lock(&ig->mtx);
-		q_push(&ig->seq_q, it);
-		pthread_cond_signal(&ig->seq_cv);
-		pthread_mutex_unlock(&ig->mtx);
+		q_push(&admitted, it);
 		continue;
 	reject:
 		item_answer(ig, it);
 	}
+	/* Hand the sequencer everything at once: one lock, one wake-up. */
+	if (admitted.head == NULL)
+		return;
+	pthread_mutex_lock(&ig->mtx);
+	if (ig->seq_q.tail != NULL)
+		ig->seq_q.tail->next = admitted.head;
+	else
+		ig->seq_q.head = admitted.head;
+	ig->seq_q.tail = admitted.tail;
+	ig->seq_q.n += admitted.n;
+	pthread_cond_signal(&ig->seq_cv);
+	pthread_mutex_unlock(&ig->mtx);
 }
 
 static void
