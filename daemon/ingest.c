@@ -182,8 +182,10 @@ verify_main(void *arg)
 				it->valid |= 1u << i;
 		pthread_mutex_lock(&ig->mtx);
 		ig->verified += it->env->nsigs;
+		/* A non-empty queue has its wake-up pending already. */
+		if (ig->verified_q.head == NULL)
+			event_active(ig->ev_verified, EV_READ, 0);
 		q_push(&ig->verified_q, it);
-		event_active(ig->ev_verified, EV_READ, 0);
 	}
 	pthread_mutex_unlock(&ig->mtx);
 	return NULL;
@@ -249,8 +251,15 @@ commit_batch(struct ingest *ig, struct item **batch, size_t n)
 	dt = mono_us() - t0;
 	for (i = 0; i < n; i++) {
 		batch[i]->res = res[i];
-		if (receipt_build(d->store, res[i].index, size,
-		        (const char *)note.data, &batch[i]->receipt) != 0)
+		/* A fresh entry's facts are at hand: no read back. */
+		if ((res[i].duplicate
+		            ? receipt_build(d->store, res[i].index, size,
+		                  (const char *)note.data, &batch[i]->receipt)
+		            : receipt_format(d->store, res[i].index,
+		                  res[i].leaf_hash, batch[i]->env_hash,
+		                  batch[i]->log_time_ms, size,
+		                  (const char *)note.data,
+		                  &batch[i]->receipt)) != 0)
 			item_fail(batch[i], 500, "internal", NULL,
 			    "logged at index %llu but the receipt could not "
 			    "be built; fetch it with GET /v1/entries",
@@ -351,7 +360,7 @@ static void
 on_verified(evutil_socket_t fd, short what, void *arg)
 {
 	struct ingest *ig = arg;
-	struct queue q;
+	struct queue q, admitted = {NULL, NULL, 0};
 	struct item *it;
 
 	(void)fd;
@@ -370,14 +379,23 @@ on_verified(evutil_socket_t fd, short what, void *arg)
 		it->epoch = ig->epoch;
 		if (admit(ig->d, ig->overlay, it) != 0)
 			goto reject;
-		pthread_mutex_lock(&ig->mtx);
-		q_push(&ig->seq_q, it);
-		pthread_cond_signal(&ig->seq_cv);
-		pthread_mutex_unlock(&ig->mtx);
+		q_push(&admitted, it);
 		continue;
 	reject:
 		item_answer(ig, it);
 	}
+	/* Hand the sequencer everything at once: one lock, one wake-up. */
+	if (admitted.head == NULL)
+		return;
+	pthread_mutex_lock(&ig->mtx);
+	if (ig->seq_q.tail != NULL)
+		ig->seq_q.tail->next = admitted.head;
+	else
+		ig->seq_q.head = admitted.head;
+	ig->seq_q.tail = admitted.tail;
+	ig->seq_q.n += admitted.n;
+	pthread_cond_signal(&ig->seq_cv);
+	pthread_mutex_unlock(&ig->mtx);
 }
 
 static void
