@@ -386,8 +386,7 @@ common(struct pr_parse *p, json_t *root, const struct pr_kind_rule *rule,
 			    PR_EVENT_SCHEMA);
 	}
 	if (rule->has_ocid) {
-		if ((rc = pp_string(p, root, "ocid", PP_REQ | PP_ID, &ocid)) !=
-		    0)
+		if ((rc = pp_string(p, root, "ocid", PP_REQ, &ocid)) != 0)
 			return rc;
 		if ((why = pr_ocid_check(ocid, strlen(ocid))) != NULL)
 			return pp_fail_at(p, "ocid", "bad_ocid", "%s", why);

@@ -393,13 +393,16 @@ int pr_event_totals(const struct pr_event *ev, struct pr_event_totals *out);
  *	         str(ocid) str(supplier id)
  *	         currency[3] be64(value)
  *	         be32(n_items)
- *	         n_items x ( str(item id) str(scheme ":" code)
+ *	         n_items x ( str(item id)
+ *	                     be16(n_codes) n_codes x str(scheme ":" code)
  *	                     be64(quantity thousandths) be64(unit price) )
  *	         nonce[32] )
  *
  * where str(s) = be16(length) || bytes, integers are big-endian two's
  * complement, amounts are minor units of the value's currency, and items
- * are in the order the reveal lists them.  The nonce is 32 random bytes
+ * are in the order the reveal lists them.  An item's codes are its
+ * classification followed by its additionalClassifications, in order
+ * ("ATC:J01CA04", "GTIN:4870123450022").  The nonce is 32 random bytes
  * the supplier keeps secret until the reveal.
  */
 int pr_bid_commitment(const char *ocid, const char *supplier,
