@@ -73,7 +73,9 @@ def commitment(ocid, supplier, value, items, nonce):
     m += struct.pack(">I", len(items))
     for it in items:
         c = it["classification"]
-        m += s(it["id"]) + s(c["scheme"] + ":" + c["id"])
+        codes = [c] + it.get("additionalClassifications", [])
+        m += s(it["id"]) + struct.pack(">H", len(codes))
+        m += b"".join(s(x["scheme"] + ":" + x["id"]) for x in codes)
         m += struct.pack(">q", qty(it["quantity"]))
         m += struct.pack(">q", minor(it["unitPrice"]["amount"]))
     m += bytes.fromhex(nonce)
