@@ -300,6 +300,8 @@ try:
         n, logged = resubmit_in_doubt(d, ledger, vkey)
         doubt_total += n
         doubt_logged += logged
+        if rnd % 10 == 0:
+            cache.clear()  # refetch every entry now and then
         errs, prev = audit(d, ledger, vkey, prev, cache)
         errs += ledger.errors
         ledger.errors = []
