@@ -272,12 +272,11 @@ try:
     vkey = d.vkey()
     admin = d.admin
     buyer, party = Key(), make_bin(4242)
-    st, r = d.submit(envelope(grant_event(buyer, party, ["buyer"]), admin))
+    g = envelope(grant_event(buyer, party, ["buyer"]), admin)
+    st, r = d.submit(g)
     ok(st == 201, "grant the buyer key")
     ledger = Ledger()
-    check_receipt(ledger, vkey, envelope(grant_event(buyer, party,
-                                                     ["buyer"]), admin), r,
-                  201)
+    check_receipt(ledger, vkey, g, r, 201)
     state = os.path.join(d.tmp, "verify.state")
     prev, cache, seq = (0, b""), {}, [0]
     kills = {"load": 0, "startup": 0}
