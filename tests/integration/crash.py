@@ -60,6 +60,8 @@ print("# crash test: seed %d, %d rounds, %d submitters" %
       (args.seed, args.rounds, args.submitters))
 sys.stdout.flush()
 rng = random.Random(args.seed)
+# Stopped from outside: still kill the daemon and remove its directory.
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
 
 
 class Ledger:
