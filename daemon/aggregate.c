@@ -29,6 +29,8 @@ walk(struct procured *d, enum st_index which, const char *key, int64_t from,
 	struct loaded l;
 	int rc;
 
+	if (key != NULL && (key[0] == '\0' || strlen(key) > ST_KEY_MAX))
+		return 0; /* no such key can be in an index */
 	for (;;) {
 		n = 0;
 		if (key != NULL)
