@@ -12,7 +12,6 @@ import base64
 import hashlib
 import json
 import os
-import struct
 import shutil
 import signal
 import socket
