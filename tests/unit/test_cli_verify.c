@@ -43,6 +43,21 @@ struct fx {
 	uint64_t t; /* next log time */
 };
 
+/* A fresh 0700 directory of this test's own. */
+static char *
+cli_mkdtemp(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *p;
+
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	assert_non_null(p = malloc(strlen(base) + 40));
+	sprintf(p, "%s/procurectl-verify-test.XXXXXX", base);
+	assert_non_null(mkdtemp(p));
+	return p;
+}
+
 static struct pr_key *
 seed_key(uint8_t b)
 {
@@ -70,7 +85,7 @@ fx_setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->tmp = tst_mkdtemp();
+	f->tmp = cli_mkdtemp();
 	snprintf(f->data, sizeof(f->data), "%s/data", f->tmp);
 	snprintf(f->state, sizeof(f->state), "%s/state", f->tmp);
 	assert_int_equal(mkdir(f->data, 0700), 0);
