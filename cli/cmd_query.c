@@ -541,7 +541,7 @@ cmd_totals(struct cl_ctx *ctx, const struct cl_args *a)
 {
 	static const struct cl_col cols[] = {
 	    {"key", "KEY", 0, -1, 0},
-	    {"name", "NAME", 0, -1, 48},
+	    {"name", "NAME", CL_COL_OPTIONAL, -1, 48},
 	    {"contracted", "CONTRACTED", CL_COL_NUMBER, 6, 0},
 	    {"paid", "PAID", CL_COL_NUMBER, 6, 0},
 	    {"contracts", "CONTRACTS", CL_COL_NUMBER, -1, 0},
