@@ -24,6 +24,7 @@
 #define CL_EXIT_NET 3 /* server or network error */
 #define CL_EXIT_LOCAL 4 /* local file or key error */
 
+#define CL_VERSION "0.1"
 #define CL_DEFAULT_SERVER "http://127.0.0.1:8480"
 #define CL_DEFAULT_TIMEOUT 30
 

@@ -104,6 +104,7 @@ static const struct cl_optdef export_opts[] = {
 };
 
 static int cmd_help(struct cl_ctx *, const struct cl_args *);
+static int cmd_version(struct cl_ctx *, const struct cl_args *);
 
 static const struct cl_cmd cmd_table[] = {
     {"keygen", cmd_keygen, "create an Ed25519 signing key",
@@ -134,6 +135,7 @@ static const struct cl_cmd cmd_table[] = {
         "--vkey VKEY [--state FILE] [--data-dir DIR]", verify_opts, 0, 0},
     {"export", cmd_export, "log entries as JSON lines",
         "[--from INDEX] [--limit N] [--data-dir DIR]", export_opts, 0, 0},
+    {"version", cmd_version, "print procurectl's version", "", NULL, 0, 0},
     {"help", cmd_help, "help on procurectl or one command", "[COMMAND]", NULL,
         0, 1},
 };
@@ -199,6 +201,15 @@ help_cmd(FILE *f, const struct cl_cmd *c)
 	}
 	fprintf(f, "\nglobal options:\n");
 	print_opts(f, cl_global_opts);
+}
+
+static int
+cmd_version(struct cl_ctx *ctx, const struct cl_args *a)
+{
+	(void)ctx;
+	(void)a;
+	printf("procurectl %s\n", CL_VERSION);
+	return CL_EXIT_OK;
 }
 
 static int
@@ -290,10 +301,6 @@ main(int argc, char **argv)
 		}
 		help_all(stderr);
 		return CL_EXIT_USAGE;
-	}
-	if (strcmp(argv[used + 1], "version") == 0) {
-		printf("procurectl 0.1\n");
-		return CL_EXIT_OK;
 	}
 	if ((c = cl_cmd_find(argv[used + 1])) == NULL) {
 		cl_errx(
