@@ -58,6 +58,8 @@ enum cl_optid {
 	CL_O_THREADS,
 	CL_O_ADMIN,
 	CL_O_QUIET,
+	CL_O_CHECK,
+	CL_O_LEAF,
 	CL_O_COUNT
 };
 

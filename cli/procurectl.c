@@ -76,6 +76,9 @@ static const struct cl_optdef totals_opts[] = {
 static const struct cl_optdef prove_opts[] = {
     {"out", CL_O_OUT, "FILE", "write the tlog-proof file to FILE"},
     {"vkey", CL_O_VKEY, "VKEY", VKEY_HELP},
+    {"check", CL_O_CHECK, "FILE", "check a tlog-proof file instead"},
+    {"leaf", CL_O_LEAF, "HEX",
+        "with --check: the entry's leaf hash (else fetched from the server)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -130,7 +133,8 @@ static const struct cl_cmd cmd_table[] = {
     {"totals", cmd_totals, "contracted and paid totals",
         "--by buyer|supplier|item|funding|month", totals_opts, 0, 0},
     {"prove", cmd_prove, "an entry's inclusion proof as a tlog-proof file",
-        "INDEX [--out FILE] [--vkey VKEY]", prove_opts, 1, 1},
+        "INDEX [--out FILE] [--vkey VKEY] | --check FILE [--leaf HEX]",
+        prove_opts, 0, 1},
     {"verify", cmd_verify, "audit the whole log (the auditor's tool)",
         "--vkey VKEY [--state FILE] [--data-dir DIR]", verify_opts, 0, 0},
     {"export", cmd_export, "log entries as JSON lines",
