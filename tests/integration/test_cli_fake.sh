@@ -99,6 +99,12 @@ assert d["ok"] is False and d["failure"]["rule"] == "inconsistent_checkpoint"
 assert d["failure"]["index"] is None' "$TMP/v.json" &&
 	ok "verify --json reports the failure" || fail "verify --json failure"
 
+# A server that lost a bundle: a server error, not a hang.
+fake --size 700 --missing-bundle 1
+verify
+check_eq "$RC" 3 "a missing entry bundle is a server error (exit 3)"
+check_contains "$ERR" "/tile/entries/001" "naming the bundle"
+
 # Search follows cursors across pages.
 fake --size 40 --page 3
 "$CTL" --json search --kind plan --limit 10 >"$TMP/s.json"

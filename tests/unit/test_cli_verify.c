@@ -23,6 +23,7 @@
 #include "cli/source.c"
 #include "cli/util.c"
 #include "cli/verify.c"
+#include "cli/vfetch.c"
 #include "cli/vpolicy.c"
 #include "cli/vpool.c"
 #include "cli/vrun.c"
