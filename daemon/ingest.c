@@ -37,6 +37,7 @@ struct ingest {
 	struct queue seq_q; /* event loop -> sequencer */
 	struct queue done_q; /* sequencer -> event loop */
 	uint64_t fail_epoch; /* sequencer: reject items older than this */
+	int fail_rc; /* ... with the error of the batch that failed */
 	int quit;
 	pthread_t *verifiers;
 	size_t nverifiers;
@@ -324,7 +325,7 @@ sequencer_main(void *arg)
 		while (n < max && (it = q_pop(&ig->seq_q)) != NULL) {
 			if (it->epoch < ig->fail_epoch || fatal) {
 				fail_batch(
-				    &it, 1, fatal ? PR_EPANIC : PR_ECONFLICT);
+				    &it, 1, fatal ? PR_EPANIC : ig->fail_rc);
 				q_push(&ig->done_q, it);
 				continue;
 			}
@@ -341,6 +342,12 @@ sequencer_main(void *arg)
 			/* Everything admitted after a failed batch may depend
 			 * on it: refuse it, and reset the overlay. */
 			ig->fail_epoch = batch[0]->epoch + 1;
+			/* Out of space: those fail alike (507); otherwise they
+			 * may be submitted again. */
+			ig->fail_rc = batch[0]->rc == PR_EMAPFULL ||
+			        batch[0]->rc == PR_ENOSPC
+			    ? batch[0]->rc
+			    : PR_ECONFLICT;
 			if (batch[0]->rc != PR_EMAPFULL &&
 			    batch[0]->rc != PR_ENOSPC)
 				fatal = 1;
