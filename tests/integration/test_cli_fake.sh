@@ -55,6 +55,11 @@ check_contains "$(cat "$TMP/out")" "checked      600 entries, 600 signatures" \
 check_contains "$(cat "$TMP/out")" "3 entry bundles, 4 hash tiles" \
 	"every bundle and tile fetched"
 
+"$CTL" export --from 255 --limit 3 >"$TMP/x.jsonl"
+check_eq "$("$PY" -c 'import json,sys
+print(",".join(str(json.loads(l)["index"]) for l in open(sys.argv[1])))' \
+	"$TMP/x.jsonl")" "255,256,257" "export --from --limit across bundles"
+
 # The log grew honestly: only the new entries are checked.
 fake --size 700
 verify --state "$TMP/state"
