@@ -118,6 +118,11 @@ assert d["count"] == 10 and [r["index"] for r in d["results"]] == list(range(1, 
 	"$TMP/s.json" && ok "search follows cursors" || fail "search follows cursors"
 check_eq "$("$CTL" --csv search --kind plan | grep -c plan)" 39 \
 	"search without --limit reads every page"
+"$CTL" --json search --kind plan --ocid ocds-pr0kz1-F-000035 >"$TMP/s.json"
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert [r["index"] for r in d["results"]] == [35], d' "$TMP/s.json" &&
+	ok "every criterion holds, even if the server keeps only one" ||
+	fail "search filters kind and ocid"
 
 # Server errors and timeouts.
 "$CTL" process x 2>"$TMP/err"
