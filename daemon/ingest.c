@@ -398,7 +398,7 @@ on_done(evutil_socket_t fd, short what, void *arg)
 	struct ingest *ig = arg;
 	struct queue q;
 	struct item *it;
-	uint64_t fail_epoch;
+	uint64_t fail_epoch, upto = 0;
 
 	(void)fd;
 	(void)what;
@@ -414,8 +414,8 @@ on_done(evutil_socket_t fd, short what, void *arg)
 	}
 	while ((it = q_pop(&q)) != NULL) {
 		hmap_del(ig->pending, it->env_hash, PR_HASH_LEN);
-		if (it->rc == 0 && it->status == 0)
-			hmap_del_upto(ig->overlay, it->seq);
+		if (it->rc == 0 && it->status == 0 && it->seq > upto)
+			upto = it->seq;
 		if (it->rc == PR_EPANIC || it->rc == PR_EIO) {
 			if (!ig->fatal)
 				log_warnx("fatal store error: stopping");
@@ -424,6 +424,10 @@ on_done(evutil_socket_t fd, short what, void *arg)
 		ig->last_commit_us = http_now_us();
 		item_answer(ig, it);
 	}
+	/* Committed state is in the store now: drop it from the overlay,
+	 * in one sweep of the table rather than one an event. */
+	if (upto > 0)
+		hmap_del_upto(ig->overlay, upto);
 	if (ig->fatal && ig->inflight == 0)
 		loopexit_soon(ig->d->base);
 }
