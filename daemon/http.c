@@ -16,14 +16,17 @@
 #include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <zlib.h>
 
 #include "daemon/config.h"
 #include "daemon/http.h"
 #include "proto/buf.h"
 #include "proto/err.h"
 #include "proto/log.h"
+#include "proto/utf8.h"
 
 #define MAX_LISTENERS 16
+#define MAX_QUERY_PARAMS 64
 #define SWEEP_MS 200
 
 /* Status codes counted per route for /metrics; the last bucket is "other". */
@@ -284,17 +287,77 @@ http_set_header(struct http_req *r, const char *name, const char *val)
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, val);
 }
 
+/* Hash tiles are random bytes; everything else is worth compressing. */
+static int
+compressible(const struct http_req *r, const char *ctype, size_t len)
+{
+	if (len < 512 || ctype == NULL)
+		return 0;
+	if (strncmp(ctype, "application/octet-stream", 24) != 0)
+		return 1;
+	return strncmp(r->path, "/tile/entries/", 14) == 0;
+}
+
+static int
+accepts_gzip(struct http_req *r)
+{
+	const char *ae = evhttp_find_header(
+	    evhttp_request_get_input_headers(r->req), "Accept-Encoding");
+
+	return ae != NULL && strstr(ae, "gzip") != NULL;
+}
+
+/* gzip body into out; 0, or -1 to send it uncompressed instead. */
+static int
+gzip_into(struct evbuffer *out, const void *body, size_t len)
+{
+	z_stream z;
+	struct evbuffer_iovec v;
+	uLong bound;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	        Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&z, (uLong)len) + 32;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)bound, &v, 1) != 1) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (Bytef *)(uintptr_t)body;
+	z.avail_in = (uInt)len;
+	z.next_out = v.iov_base;
+	z.avail_out = (uInt)v.iov_len;
+	rc = deflate(&z, Z_FINISH);
+	v.iov_len = z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END)
+		return -1;
+	return evbuffer_commit_space(out, &v, 1) == 0 ? 0 : -1;
+}
+
 void
 http_reply(struct http_req *r, int status, const char *ctype, const void *body,
     size_t len, const char *cache_control)
 {
 	struct evbuffer *out = evhttp_request_get_output_buffer(r->req);
+	int head = evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD;
 
 	if (ctype != NULL)
 		http_set_header(r, "Content-Type", ctype);
 	if (cache_control != NULL)
 		http_set_header(r, "Cache-Control", cache_control);
-	if (evhttp_request_get_command(r->req) != EVHTTP_REQ_HEAD && len > 0)
+	if (compressible(r, ctype, len)) {
+		http_set_header(r, "Vary", "Accept-Encoding");
+		if (accepts_gzip(r) && len <= UINT32_MAX &&
+		    (head || gzip_into(out, body, len) == 0)) {
+			http_set_header(r, "Content-Encoding", "gzip");
+			finish(r, status, NULL);
+			return;
+		}
+	}
+	if (!head && len > 0)
 		evbuffer_add(out, body, len);
 	finish(r, status, NULL);
 }
@@ -328,17 +391,39 @@ http_reply_json(struct http_req *r, int status, json_t *j)
 	free(s);
 }
 
+/* Replace bytes that are not UTF-8 (JSON strings must be) with '?'. */
+static void
+utf8_scrub(char *s)
+{
+	size_t len = strlen(s), off = 0, n;
+	uint32_t cp;
+
+	while (off < len) {
+		if ((n = pr_utf8_next((uint8_t *)s + off, len - off, &cp)) == 0)
+			s[off++] = '?';
+		else
+			off += n;
+	}
+}
+
 void
 http_error(struct http_req *r, int status, const char *code, const char *field,
     const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], fld[128];
 	va_list ap;
 	json_t *j;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages quote request data, which may be anything. */
+	utf8_scrub(msg);
+	if (field != NULL) {
+		snprintf(fld, sizeof(fld), "%s", field);
+		utf8_scrub(fld);
+		field = fld;
+	}
 	j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message",
 	    msg, "field", field);
 	if (status == 503)
@@ -396,6 +481,33 @@ peer_name(struct evhttp_request *req, char *buf, size_t len)
 		snprintf(buf, len, "%s", addr);
 }
 
+/* A parameter given twice is ambiguous: refuse it (and floods). */
+static int
+query_check(struct http_req *r)
+{
+	struct evkeyval *a, *b;
+	size_t n = 0;
+
+	TAILQ_FOREACH(a, &r->query, next)
+	{
+		if (++n > MAX_QUERY_PARAMS) {
+			http_error(r, 400, "bad_query", "query",
+			    "more than %d query parameters", MAX_QUERY_PARAMS);
+			return -1;
+		}
+		for (b = TAILQ_NEXT(a, next); b != NULL;
+		     b = TAILQ_NEXT(b, next))
+			if (strcmp(a->key, b->key) == 0) {
+				http_error(r, 400, "bad_query", a->key,
+				    "query parameter '%s' is given more than "
+				    "once",
+				    a->key);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
@@ -442,6 +554,8 @@ dispatch(struct evhttp_request *req, void *arg)
 		    "the query string is malformed");
 		return;
 	}
+	if (query_check(r) != 0)
+		return;
 	for (i = 0; i < srv->nroutes; i++) {
 		rt = &srv->routes[i];
 		n = strlen(rt->path);

@@ -37,6 +37,7 @@ struct ingest {
 	struct queue seq_q; /* event loop -> sequencer */
 	struct queue done_q; /* sequencer -> event loop */
 	uint64_t fail_epoch; /* sequencer: reject items older than this */
+	int fail_rc; /* ... with the error of the batch that failed */
 	int quit;
 	pthread_t *verifiers;
 	size_t nverifiers;
@@ -109,6 +110,7 @@ item_free(struct item *it)
 	if (it == NULL)
 		return;
 	pr_dsse_free(it->env);
+	pr_event_free(it->ev);
 	pr_buf_free(&it->entry);
 	pr_buf_free(&it->admit_mem);
 	pr_buf_free(&it->receipt);
@@ -129,7 +131,12 @@ static void
 item_answer(struct ingest *ig, struct item *it)
 {
 	unsigned i;
+	void *p;
 
+	/* Identical submissions wait on this item until it is answered. */
+	if (hmap_get(ig->pending, it->env_hash, PR_HASH_LEN, NULL, NULL, &p) &&
+	    p == it)
+		hmap_del(ig->pending, it->env_hash, PR_HASH_LEN);
 	for (i = 0; i < it->nwaiters; i++) {
 		if (it->status != 0)
 			http_error(it->waiters[i], it->status, it->code,
@@ -165,6 +172,11 @@ verify_main(void *arg)
 			break; /* quit with nothing left */
 		pthread_mutex_unlock(&ig->mtx);
 		it->valid = 0;
+		/* Parsing is as costly as a signature check: do it here, on
+		 * all cores, rather than on the event loop. */
+		memset(&it->eerr, 0, sizeof(it->eerr));
+		it->parse_rc = pr_event_parse(
+		    it->env->payload, it->env->payload_len, &it->ev, &it->eerr);
 		for (i = 0; i < it->env->nsigs; i++)
 			if (it->keys[i] != NULL &&
 			    pr_dsse_verify(it->env, i, it->keys[i]) == 0)
@@ -313,7 +325,7 @@ sequencer_main(void *arg)
 		while (n < max && (it = q_pop(&ig->seq_q)) != NULL) {
 			if (it->epoch < ig->fail_epoch || fatal) {
 				fail_batch(
-				    &it, 1, fatal ? PR_EPANIC : PR_ECONFLICT);
+				    &it, 1, fatal ? PR_EPANIC : ig->fail_rc);
 				q_push(&ig->done_q, it);
 				continue;
 			}
@@ -330,6 +342,12 @@ sequencer_main(void *arg)
 			/* Everything admitted after a failed batch may depend
 			 * on it: refuse it, and reset the overlay. */
 			ig->fail_epoch = batch[0]->epoch + 1;
+			/* Out of space: those fail alike (507); otherwise they
+			 * may be submitted again. */
+			ig->fail_rc = batch[0]->rc == PR_EMAPFULL ||
+			        batch[0]->rc == PR_ENOSPC
+			    ? batch[0]->rc
+			    : PR_ECONFLICT;
 			if (batch[0]->rc != PR_EMAPFULL &&
 			    batch[0]->rc != PR_ENOSPC)
 				fatal = 1;
@@ -368,11 +386,6 @@ on_verified(evutil_socket_t fd, short what, void *arg)
 		it->epoch = ig->epoch;
 		if (admit(ig->d, ig->overlay, it) != 0)
 			goto reject;
-		if (hmap_put(ig->pending, it->env_hash, PR_HASH_LEN, NULL, 0,
-		        it->seq, it) != 0) {
-			item_fail(it, 503, "overloaded", NULL, "out of memory");
-			goto reject;
-		}
 		q_push(&admitted, it);
 		continue;
 	reject:
@@ -413,7 +426,6 @@ on_done(evutil_socket_t fd, short what, void *arg)
 		ig->epoch = fail_epoch;
 	}
 	while ((it = q_pop(&q)) != NULL) {
-		hmap_del(ig->pending, it->env_hash, PR_HASH_LEN);
 		if (it->rc == 0 && it->status == 0 && it->seq > upto)
 			upto = it->seq;
 		if (it->rc == PR_EPANIC || it->rc == PR_EIO) {
@@ -642,6 +654,11 @@ ingest_submit(struct http_req *r, struct procured *d)
 			item_free(it);
 			return;
 		}
+	}
+	if (hmap_put(ig->pending, it->env_hash, PR_HASH_LEN, NULL, 0, 0, it)) {
+		http_error(r, 503, "overloaded", NULL, "out of memory");
+		item_free(it);
+		return;
 	}
 	it->waiters[it->nwaiters++] = http_req_detach(r);
 	ig->inflight++;

@@ -4,7 +4,8 @@
  * Start-up: configuration (file, then flags), the data directory (log key,
  * store, first checkpoint), listeners (configured or passed by systemd),
  * then the event loop.  SIGTERM/SIGINT finish the batch in flight, answer
- * it and exit 0; SIGHUP rereads the configuration's rate limits.
+ * it and exit 0; SIGHUP rereads the configuration's rate limits and
+ * map-size-max.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +36,7 @@
 #include "store/store.h"
 
 static const char *conf_path;
+static const char *backup_dir;
 
 static int
 free_key(void *arg, const void *k, size_t klen, void *ptr)
@@ -61,7 +63,8 @@ static void __attribute__((noreturn)) usage(void)
 	    "usage: procured [-d] [-c FILE] [--data-dir DIR] "
 	    "[--listen HOST:PORT]...\n"
 	    "                [--origin NAME] [--admin-key VKEY]... "
-	    "[--check-config] [--print-config]\n");
+	    "[--check-config] [--print-config]\n"
+	    "       procured [-c FILE] [--data-dir DIR] --backup DIR\n");
 	exit(2);
 }
 
@@ -76,6 +79,7 @@ load_config(struct config *c, int argc, char **argv, int *check, int *print)
 	    {"admin-key", required_argument, NULL, 'a'},
 	    {"check-config", no_argument, NULL, 'C'},
 	    {"print-config", no_argument, NULL, 'P'},
+	    {"backup", required_argument, NULL, 'B'},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -109,6 +113,9 @@ load_config(struct config *c, int argc, char **argv, int *check, int *print)
 			break;
 		case 'P':
 			*print = 1;
+			break;
+		case 'B':
+			backup_dir = optarg;
 			break;
 		case 'd':
 			verbose++;
@@ -318,7 +325,8 @@ out:
 	return rc;
 }
 
-/* SIGHUP: reread the file's rate limits (other options need a restart). */
+/* SIGHUP: reread the file's rate limits and map-size-max (other options
+ * need a restart). */
 static void
 reload(struct procured *d)
 {
@@ -341,7 +349,56 @@ reload(struct procured *d)
 	log_info("SIGHUP: rate limits %llu/s per address, %llu/s per key",
 	    (unsigned long long)c.rate_per_addr,
 	    (unsigned long long)c.rate_per_key);
+	/* Raising the map limit lets writes resume after 507 (map full). */
+	if (c.map_size_max_mb != d->conf.map_size_max_mb &&
+	    st_set_map_size_max(d->store, c.map_size_max_mb << 20) == 0) {
+		d->conf.map_size_max_mb = c.map_size_max_mb;
+		log_info("SIGHUP: map-size-max %llu MiB",
+		    (unsigned long long)c.map_size_max_mb);
+	}
 	config_free(&c);
+}
+
+/*
+ * --backup DIR: a compacted copy of the running log's database, taken
+ * from one read snapshot by this separate process while procured runs.
+ */
+static int
+backup(const struct config *c, const char *dir)
+{
+	struct st_config sc;
+	struct st_store *st = NULL;
+	struct pr_buf msg = PR_BUF_INIT;
+	uint64_t size;
+	pr_hash root;
+	int rc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.dir = c->data_dir;
+	sc.readonly = 1;
+	sc.errmsg = &msg;
+	if ((rc = st_open(&sc, &st)) != 0) {
+		log_warnx("store in %s: %s%s%s", c->data_dir, pr_strerror(rc),
+		    msg.len ? ": " : "", msg.len ? (char *)msg.data : "");
+		pr_buf_free(&msg);
+		return 1;
+	}
+	pr_buf_free(&msg);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		log_warn("backup directory %s", dir);
+		st_close(st);
+		return 1;
+	}
+	if ((rc = st_backup(st, dir)) != 0 ||
+	    (rc = st_tree(st, &size, root)) != 0) {
+		log_warnx("backup to %s: %s", dir, pr_strerror(rc));
+		st_close(st);
+		return 1;
+	}
+	log_info("backup of %s written to %s/data.mdb (at least %llu entries)",
+	    c->data_dir, dir, (unsigned long long)size);
+	st_close(st);
+	return 0;
 }
 
 static void
@@ -426,6 +483,10 @@ main(int argc, char **argv)
 	if (check) {
 		printf("procured: configuration OK\n");
 		rc = 0;
+		goto done;
+	}
+	if (backup_dir != NULL) {
+		rc = backup(&d.conf, backup_dir);
 		goto done;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -188,23 +188,39 @@ put_str(struct pr_buf *b, const char *s)
 }
 
 static int
-put_class(struct pr_buf *b, const struct pr_item *it)
+put_code(struct pr_buf *b, const struct pr_classification *c)
 {
-	const char *scheme = pr_scheme_name(it->classification.scheme);
-	size_t ls, li;
+	const char *scheme = pr_scheme_name(c->scheme);
+	size_t ls = strlen(scheme), li = strlen(c->id);
 	int rc;
 
-	if (!it->has_classification)
-		return pr_buf_append_be16(b, 0);
-	ls = strlen(scheme);
-	li = strlen(it->classification.id);
 	if (ls + 1 + li > UINT16_MAX)
 		return PR_EINVAL;
 	if ((rc = pr_buf_append_be16(b, (uint16_t)(ls + 1 + li))) != 0 ||
 	    (rc = pr_buf_append(b, scheme, ls)) != 0 ||
 	    (rc = pr_buf_append_byte(b, ':')) != 0)
 		return rc;
-	return pr_buf_append(b, it->classification.id, li);
+	return pr_buf_append(b, c->id, li);
+}
+
+/* be16(count) and the item's codes: its classification, then the rest. */
+static int
+put_codes(struct pr_buf *b, const struct pr_item *it)
+{
+	size_t n = it->n_additional + (it->has_classification ? 1 : 0), i;
+	int rc;
+
+	if (n > UINT16_MAX)
+		return PR_EINVAL;
+	if ((rc = pr_buf_append_be16(b, (uint16_t)n)) != 0)
+		return rc;
+	if (it->has_classification &&
+	    (rc = put_code(b, &it->classification)) != 0)
+		return rc;
+	for (i = 0; i < it->n_additional; i++)
+		if ((rc = put_code(b, &it->additional[i])) != 0)
+			return rc;
+	return 0;
 }
 
 static int
@@ -241,7 +257,7 @@ pr_bid_commitment(const char *ocid, const char *supplier,
 	for (i = 0; i < n_items; i++) {
 		it = &items[i];
 		if ((rc = put_str(&b, it->id)) != 0 ||
-		    (rc = put_class(&b, it)) != 0 ||
+		    (rc = put_codes(&b, it)) != 0 ||
 		    (rc = pr_buf_append_be64(&b, (uint64_t)it->quantity)) !=
 		        0 ||
 		    (rc = pr_buf_append_be64(

@@ -145,9 +145,10 @@ parse_hash(struct lines *l, const char *line, size_t n, pr_hash out)
 		    "line %zu: proof hash is not canonical base64", l->no);
 	}
 	if (b.len != PR_HASH_LEN) {
-		pr_buf_free(&b);
-		return pr_errmsg_set(PR_EFORMAT,
+		rc = pr_errmsg_set(PR_EFORMAT,
 		    "line %zu: proof hash is %zu bytes, not 32", l->no, b.len);
+		pr_buf_free(&b);
+		return rc;
 	}
 	memcpy(out, b.data, PR_HASH_LEN);
 	pr_buf_free(&b);
