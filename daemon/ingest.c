@@ -298,7 +298,7 @@ sequencer_main(void *arg)
 	size_t n, max = (size_t)d->conf.batch_max;
 	struct timespec until;
 	uint64_t delay_ns = d->conf.batch_delay_ms * 1000000u;
-	int fatal = 0;
+	int fatal = 0, backlog = 0;
 
 	if ((batch = calloc(max, sizeof(*batch))) == NULL)
 		return NULL;
@@ -308,8 +308,11 @@ sequencer_main(void *arg)
 			pthread_cond_wait(&ig->seq_cv, &ig->mtx);
 		if (ig->seq_q.head == NULL)
 			break;
-		/* Group commit: wait a little for more unless full. */
-		if (ig->seq_q.n < max && delay_ns > 0 && !ig->quit) {
+		/* Group commit: wait a little for more unless full, or unless
+		 * these events queued up during the last commit (a busy log
+		 * batches by itself; waiting would only add latency). */
+		if (ig->seq_q.n < max && delay_ns > 0 && !ig->quit &&
+		    !backlog) {
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_nsec += (long)delay_ns;
 			while (until.tv_nsec >= 1000000000L) {
@@ -355,6 +358,7 @@ sequencer_main(void *arg)
 		for (size_t i = 0; i < n; i++)
 			q_push(&ig->done_q, batch[i]);
 		event_active(ig->ev_done, EV_READ, 0);
+		backlog = ig->seq_q.head != NULL;
 	}
 	pthread_mutex_unlock(&ig->mtx);
 	free(batch);
