@@ -140,8 +140,8 @@ tst_sign(void *ctx, uint64_t size, const pr_hash root, struct pr_buf *note)
 			return s->fail;
 	}
 	pr_hex_encode(root, PR_HASH_LEN, hex);
-	return pr_buf_printf(note, "test\n%llu\n%s\n",
-	    (unsigned long long)size, hex);
+	return pr_buf_printf(
+	    note, "test\n%llu\n%s\n", (unsigned long long)size, hex);
 }
 
 /* Parse a test note; 0 on success. */
@@ -152,7 +152,8 @@ tst_note_parse(const struct pr_buf *note, uint64_t *size, pr_hash root)
 	char hex[2 * PR_HASH_LEN + 1];
 
 	if (note->len == 0 ||
-	    sscanf((const char *)note->data, "test\n%llu\n%64s\n", &n, hex) != 2)
+	    sscanf((const char *)note->data, "test\n%llu\n%64s\n", &n, hex) !=
+	        2)
 		return -1;
 	*size = n;
 	return pr_hex_decode(hex, strlen(hex), root, PR_HASH_LEN);

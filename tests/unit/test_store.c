@@ -91,8 +91,8 @@ append_range(struct st_store *st, uint64_t from, uint64_t to)
 			tst_envelope(i, a[k].envelope_hash);
 			a[k].log_time_ms = 1000 + i / 10;
 		}
-		assert_int_equal(st_append_batch(st, a, n, tst_sign, &sg, r,
-				     &size, root),
+		assert_int_equal(
+		    st_append_batch(st, a, n, tst_sign, &sg, r, &size, root),
 		    0);
 		for (k = 0; k < n; k++) {
 			assert_int_equal(r[k].index, from + k);
@@ -107,9 +107,9 @@ append_range(struct st_store *st, uint64_t from, uint64_t to)
 static size_t
 sample(uint64_t n, uint64_t *out)
 {
-	static const uint64_t fixed[] = {0, 1, 2, 3, 7, 127, 128, 254, 255,
-	    256, 257, 511, 512, 513, 1000, 4095, 4096, 32767, 32768, 65534,
-	    65535, 65536};
+	static const uint64_t fixed[] = {0, 1, 2, 3, 7, 127, 128, 254, 255, 256,
+	    257, 511, 512, 513, 1000, 4095, 4096, 32767, 32768, 65534, 65535,
+	    65536};
 	size_t i, k = 0;
 	uint64_t x = 12345;
 
@@ -189,8 +189,8 @@ check_proofs(struct st_store *st, struct model *m, uint64_t size)
 	size_t ni, ns, i, j, len;
 
 	if (size == 0) {
-		assert_int_equal(st_inclusion_proof(st, 0, 0, proof, &len),
-		    PR_EINVAL);
+		assert_int_equal(
+		    st_inclusion_proof(st, 0, 0, proof, &len), PR_EINVAL);
 		return;
 	}
 	ni = sample(size, idx);
@@ -204,12 +204,12 @@ check_proofs(struct st_store *st, struct model *m, uint64_t size)
 		for (i = 0; i < ni; i++) {
 			if (idx[i] >= sz[j])
 				continue;
-			assert_int_equal(st_inclusion_proof(st, idx[i], sz[j],
-					     proof, &len),
+			assert_int_equal(
+			    st_inclusion_proof(st, idx[i], sz[j], proof, &len),
 			    0);
-			assert_int_equal(pr_merkle_verify_inclusion(idx[i],
-					     sz[j], m->lv[0][idx[i]], proof,
-					     len, root),
+			assert_int_equal(
+			    pr_merkle_verify_inclusion(idx[i], sz[j],
+			        m->lv[0][idx[i]], proof, len, root),
 			    0);
 		}
 		for (i = 0; i < ns; i++) {
@@ -221,20 +221,20 @@ check_proofs(struct st_store *st, struct model *m, uint64_t size)
 			model_root(m, b, root);
 			assert_int_equal(
 			    st_consistency_proof(st, a, b, proof, &len), 0);
-			assert_int_equal(pr_merkle_verify_consistency(a, b,
-					     proof, len, root2, root),
+			assert_int_equal(pr_merkle_verify_consistency(
+			                     a, b, proof, len, root2, root),
 			    0);
 		}
 	}
 	assert_int_equal(st_root_at(st, size + 1, root), PR_ENOTFOUND);
-	assert_int_equal(st_inclusion_proof(st, 0, size + 1, proof, &len),
-	    PR_ENOTFOUND);
-	assert_int_equal(st_inclusion_proof(st, size, size, proof, &len),
-	    PR_EINVAL);
-	assert_int_equal(st_consistency_proof(st, 0, size, proof, &len),
-	    PR_EINVAL);
-	assert_int_equal(st_consistency_proof(st, 1, size + 1, proof, &len),
-	    PR_ENOTFOUND);
+	assert_int_equal(
+	    st_inclusion_proof(st, 0, size + 1, proof, &len), PR_ENOTFOUND);
+	assert_int_equal(
+	    st_inclusion_proof(st, size, size, proof, &len), PR_EINVAL);
+	assert_int_equal(
+	    st_consistency_proof(st, 0, size, proof, &len), PR_EINVAL);
+	assert_int_equal(
+	    st_consistency_proof(st, 1, size + 1, proof, &len), PR_ENOTFOUND);
 }
 
 static void
@@ -245,8 +245,8 @@ check_tile(struct st_store *st, struct model *m, unsigned level, uint64_t n,
 
 	assert_int_equal(st_tile(st, level, n, w, &b), 0);
 	assert_int_equal(b.len, (size_t)w * PR_HASH_LEN);
-	assert_memory_equal(b.data, m->lv[8 * level][n * 256],
-	    (size_t)w * PR_HASH_LEN);
+	assert_memory_equal(
+	    b.data, m->lv[8 * level][n * 256], (size_t)w * PR_HASH_LEN);
 	pr_buf_free(&b);
 }
 
@@ -299,18 +299,18 @@ check_tiles(struct st_store *st, struct model *m, uint64_t size)
 				check_bundle(st, full, 1);
 			}
 		}
-		assert_int_equal(st_tile(st, level, full,
-				     (unsigned)(avail % 256) + 1, &b),
+		assert_int_equal(
+		    st_tile(st, level, full, (unsigned)(avail % 256) + 1, &b),
 		    PR_ENOTFOUND);
-		assert_int_equal(st_tile(st, level, full + 1, 1, &b),
-		    PR_ENOTFOUND);
+		assert_int_equal(
+		    st_tile(st, level, full + 1, 1, &b), PR_ENOTFOUND);
 		assert_int_equal(b.len, 0);
 	}
 	assert_int_equal(st_tile(st, 0, 0, 0, &b), PR_EINVAL);
 	assert_int_equal(st_tile(st, 0, 0, 257, &b), PR_EINVAL);
 	assert_int_equal(st_tile(st, 8, 0, 1, &b), PR_EINVAL);
-	assert_int_equal(st_entry_bundle(st, size / 256,
-			     (unsigned)(size % 256) + 1, &b),
+	assert_int_equal(
+	    st_entry_bundle(st, size / 256, (unsigned)(size % 256) + 1, &b),
 	    PR_ENOTFOUND);
 	assert_int_equal(st_entry_bundle(st, UINT64_MAX, 1, &b), PR_ENOTFOUND);
 	pr_buf_free(&b);
@@ -404,8 +404,8 @@ test_heap_lengths(void **state)
 	memset(a, 0, sizeof(a));
 	for (i = 0; i < N; i++) {
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		len[i] = i < sizeof(lens) / sizeof(lens[0]) ? lens[i] :
-		    (x >> 40) % 5000;
+		len[i] = i < sizeof(lens) / sizeof(lens[0]) ? lens[i]
+		                                            : (x >> 40) % 5000;
 		data[i] = malloc(len[i] + 1);
 		for (k = 0; k < len[i]; k++)
 			data[i][k] = (uint8_t)(x >> (k % 7 * 8)) ^ (uint8_t)k;
@@ -416,14 +416,12 @@ test_heap_lengths(void **state)
 		pr_buf_append(&want, data[i], len[i]);
 	}
 	/* Three batches, so partial segments get rewritten. */
-	assert_int_equal(st_append_batch(st, a, 7, tst_sign, NULL, r, NULL,
-			     NULL),
-	    0);
-	assert_int_equal(st_append_batch(st, a + 7, 1, tst_sign, NULL, r, NULL,
-			     NULL),
-	    0);
-	assert_int_equal(st_append_batch(st, a + 8, N - 8, tst_sign, NULL, r,
-			     NULL, NULL),
+	assert_int_equal(
+	    st_append_batch(st, a, 7, tst_sign, NULL, r, NULL, NULL), 0);
+	assert_int_equal(
+	    st_append_batch(st, a + 7, 1, tst_sign, NULL, r, NULL, NULL), 0);
+	assert_int_equal(
+	    st_append_batch(st, a + 8, N - 8, tst_sign, NULL, r, NULL, NULL),
 	    0);
 	for (i = 0; i < N; i++) {
 		pr_buf_reset(&b);

@@ -18,8 +18,8 @@
 
 static const char *const ocids[] = {"ocds-a", "ocds-b", "ocds-c", "ocds-d"};
 static const char *const kinds[] = {"tender", "award", "contract"};
-static const char *const bins[] = {"KZ-BIN-0", "KZ-BIN-1", "KZ-BIN-2",
-    "KZ-BIN-3", "KZ-BIN-4"};
+static const char *const bins[] = {
+    "KZ-BIN-0", "KZ-BIN-1", "KZ-BIN-2", "KZ-BIN-3", "KZ-BIN-4"};
 
 struct fixture {
 	char *dir;
@@ -97,15 +97,15 @@ append_all(struct fixture *f)
 	for (i = 0; i < N; i += n) {
 		n = N - i < 7 ? N - i : 7;
 		assert_int_equal(st_append_batch(f->st, f->a + i, n, tst_sign,
-				     NULL, r, NULL, NULL),
+		                     NULL, r, NULL, NULL),
 		    0);
 	}
 }
 
 /* All pages of a scan with the given page size, concatenated. */
 static size_t
-scan_all(struct st_store *st, enum st_index which, const char *key,
-    int desc, size_t page, uint64_t *out)
+scan_all(struct st_store *st, enum st_index which, const char *key, int desc,
+    size_t page, uint64_t *out)
 {
 	uint64_t cur = desc ? ST_SCAN_END : ST_SCAN_START;
 	size_t total = 0, n;
@@ -113,11 +113,11 @@ scan_all(struct st_store *st, enum st_index which, const char *key,
 	for (;;) {
 		if (desc)
 			assert_int_equal(st_scan_desc(st, which, key, cur, page,
-					     out + total, &n),
+			                     out + total, &n),
 			    0);
 		else
-			assert_int_equal(st_scan(st, which, key, cur, page,
-					     out + total, &n),
+			assert_int_equal(
+			    st_scan(st, which, key, cur, page, out + total, &n),
 			    0);
 		assert_true(n <= page);
 		if (n == 0)
@@ -149,23 +149,20 @@ expect_scan(struct st_store *st, enum st_index which, const char *key,
 	}
 	/* Resuming from the middle, both ways. */
 	if (nw >= 3) {
-		assert_int_equal(st_scan(st, which, key, want[0], N, got, &n),
-		    0);
+		assert_int_equal(
+		    st_scan(st, which, key, want[0], N, got, &n), 0);
 		assert_int_equal(n, nw - 1);
 		assert_int_equal(got[0], want[1]);
-		assert_int_equal(st_scan(st, which, key, want[1] - 1, N, got,
-				     &n),
-		    0);
+		assert_int_equal(
+		    st_scan(st, which, key, want[1] - 1, N, got, &n), 0);
 		assert_int_equal(got[0], want[1]);
-		assert_int_equal(st_scan_desc(st, which, key, want[2], N, got,
-				     &n),
-		    0);
+		assert_int_equal(
+		    st_scan_desc(st, which, key, want[2], N, got, &n), 0);
 		assert_int_equal(n, 2);
 		assert_int_equal(got[0], want[1]);
 		assert_int_equal(got[1], want[0]);
-		assert_int_equal(st_scan_desc(st, which, key, want[1] + 1, 1,
-				     got, &n),
-		    0);
+		assert_int_equal(
+		    st_scan_desc(st, which, key, want[1] + 1, 1, got, &n), 0);
 		assert_int_equal(n, 1);
 		assert_int_equal(got[0], want[1]);
 	}
@@ -223,23 +220,22 @@ test_indexes(void **state)
 	expect_scan(f->st, ST_IDX_OCID, "ocds-e", m_none, NULL);
 	/* Keys of one index are not found in another. */
 	expect_scan(f->st, ST_IDX_KIND, "ocds-a", m_none, NULL);
-	assert_int_equal(st_scan(f->st, ST_IDX_OCID, "", ST_SCAN_START, 5, got,
-			     &n),
+	assert_int_equal(
+	    st_scan(f->st, ST_IDX_OCID, "", ST_SCAN_START, 5, got, &n),
 	    PR_EINVAL);
-	assert_int_equal(st_scan(f->st, (enum st_index)9, "x", ST_SCAN_START,
-			     5, got, &n),
+	assert_int_equal(
+	    st_scan(f->st, (enum st_index)9, "x", ST_SCAN_START, 5, got, &n),
 	    PR_EINVAL);
-	assert_int_equal(st_scan(f->st, ST_IDX_OCID, "ocds-a", ST_SCAN_START,
-			     0, NULL, &n),
+	assert_int_equal(
+	    st_scan(f->st, ST_IDX_OCID, "ocds-a", ST_SCAN_START, 0, NULL, &n),
 	    0);
 	assert_int_equal(n, 0);
-	assert_int_equal(st_scan(f->st, ST_IDX_OCID, "ocds-a", UINT64_MAX - 1,
-			     5, got, &n),
+	assert_int_equal(
+	    st_scan(f->st, ST_IDX_OCID, "ocds-a", UINT64_MAX - 1, 5, got, &n),
 	    0);
 	assert_int_equal(n, 0);
-	assert_int_equal(st_scan_desc(f->st, ST_IDX_OCID, "ocds-a", 0, 5, got,
-			     &n),
-	    0);
+	assert_int_equal(
+	    st_scan_desc(f->st, ST_IDX_OCID, "ocds-a", 0, 5, got, &n), 0);
 	assert_int_equal(n, 0);
 }
 
@@ -254,9 +250,8 @@ expect_time(struct st_store *st, uint64_t from, uint64_t to, size_t page)
 		if (time_of(i) >= from && time_of(i) < to)
 			want[nw++] = i;
 	for (;;) {
-		assert_int_equal(st_scan_time(st, from, to, cur, page,
-				     got + total, &n),
-		    0);
+		assert_int_equal(
+		    st_scan_time(st, from, to, cur, page, got + total, &n), 0);
 		if (n == 0)
 			break;
 		total += n;
@@ -287,13 +282,13 @@ test_time(void **state)
 	assert_int_equal(st_tree(f->st, &size, NULL), 0);
 	fill(f, 100);
 	f->a[0].log_time_ms = time_of(N - 1) - 1;
-	assert_int_equal(st_append_batch(f->st, f->a, 1, tst_sign, NULL, r,
-			     NULL, NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 1, tst_sign, NULL, r, NULL, NULL),
 	    PR_ERANGE);
 	f->a[0].log_time_ms = time_of(N - 1);
 	f->a[1].log_time_ms = time_of(N - 1) - 1;
-	assert_int_equal(st_append_batch(f->st, f->a, 2, tst_sign, NULL, r,
-			     NULL, NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 2, tst_sign, NULL, r, NULL, NULL),
 	    PR_ERANGE);
 	assert_int_equal(st_tree(f->st, &size2, NULL), 0);
 	assert_int_equal(size2, size);
@@ -322,9 +317,8 @@ test_dedupe(void **state)
 	b[2].state = &kv;
 	b[2].nstate = 1;
 	b[3] = f->a[2];
-	assert_int_equal(st_append_batch(f->st, b, 4, tst_sign, &sg, r, &size,
-			     root),
-	    0);
+	assert_int_equal(
+	    st_append_batch(f->st, b, 4, tst_sign, &sg, r, &size, root), 0);
 	assert_int_equal(size, 3);
 	assert_int_equal(sg.calls, 1);
 	assert_false(r[0].duplicate);
@@ -335,9 +329,8 @@ test_dedupe(void **state)
 	/* Across batches, with one new entry. */
 	b[0] = f->a[1];
 	b[1] = f->a[3];
-	assert_int_equal(st_append_batch(f->st, b, 2, tst_sign, &sg, r, &size,
-			     root),
-	    0);
+	assert_int_equal(
+	    st_append_batch(f->st, b, 2, tst_sign, &sg, r, &size, root), 0);
 	assert_true(r[0].duplicate);
 	assert_int_equal(r[0].index, 1);
 	assert_false(r[1].duplicate);
@@ -349,9 +342,8 @@ test_dedupe(void **state)
 	assert_int_equal(s.checkpoints, 2);
 	for (k = 0; k < 4; k++)
 		b[k] = f->a[3 - k];
-	assert_int_equal(st_append_batch(f->st, b, 4, tst_sign, &sg, r, &size,
-			     root2),
-	    0);
+	assert_int_equal(
+	    st_append_batch(f->st, b, 4, tst_sign, &sg, r, &size, root2), 0);
 	assert_int_equal(sg.calls, 2);
 	assert_int_equal(size, 4);
 	assert_memory_equal(root, root2, PR_HASH_LEN);
@@ -365,16 +357,15 @@ test_dedupe(void **state)
 	assert_int_equal(s.checkpoints, 2);
 	assert_int_equal(s.tree_size, 4);
 	/* The duplicate's keys and state were not written. */
-	assert_int_equal(st_scan(f->st, ST_IDX_OCID, "ocds-dup", ST_SCAN_START,
-			     4, got, &k),
+	assert_int_equal(
+	    st_scan(f->st, ST_IDX_OCID, "ocds-dup", ST_SCAN_START, 4, got, &k),
 	    0);
 	assert_int_equal(k, 0);
-	assert_int_equal(st_state_get(f->st, "dup-state", 9, &v),
-	    PR_ENOTFOUND);
+	assert_int_equal(st_state_get(f->st, "dup-state", 9, &v), PR_ENOTFOUND);
 	assert_int_equal(st_find_envelope(f->st, f->a[3].envelope_hash, &n), 0);
 	assert_int_equal(n, 3);
-	assert_int_equal(st_find_envelope(f->st, f->a[4].envelope_hash, &n),
-	    PR_ENOTFOUND);
+	assert_int_equal(
+	    st_find_envelope(f->st, f->a[4].envelope_hash, &n), PR_ENOTFOUND);
 	pr_buf_free(&v);
 }
 
@@ -419,14 +410,13 @@ test_state(void **state)
 	f->a[0].nstate = 4;
 	f->a[1].state = kv1;
 	f->a[1].nstate = 3;
-	assert_int_equal(st_append_batch(f->st, f->a, 1, tst_sign, NULL, r,
-			     NULL, NULL),
-	    0);
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 1, tst_sign, NULL, r, NULL, NULL), 0);
 	assert_int_equal(st_state_get(f->st, "head/ocds-a", 11, &v), 0);
 	assert_int_equal(v.len, 1);
 	assert_memory_equal(v.data, "0", 1);
-	assert_int_equal(st_append_batch(f->st, f->a + 1, 1, tst_sign, NULL, r,
-			     NULL, NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a + 1, 1, tst_sign, NULL, r, NULL, NULL),
 	    0);
 	pr_buf_reset(&v);
 	assert_int_equal(st_state_get(f->st, "head/ocds-a", 11, &v), 0);
@@ -478,21 +468,19 @@ test_checkpoints(void **state)
 	pr_hash root, croot;
 
 	fill(f, 0);
-	assert_int_equal(st_append_batch(f->st, f->a, 3, tst_sign, &sg, r,
-			     &size, root),
-	    0);
-	assert_int_equal(st_append_batch(f->st, f->a + 3, 5, tst_sign, &sg, r,
-			     &size, root),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 3, tst_sign, &sg, r, &size, root), 0);
+	assert_int_equal(
+	    st_append_batch(f->st, f->a + 3, 5, tst_sign, &sg, r, &size, root),
 	    0);
 	/* Unsigned batch: no checkpoint at 10. */
-	assert_int_equal(st_append_batch(f->st, f->a + 8, 2, NULL, NULL, r,
-			     &size, root),
-	    0);
+	assert_int_equal(
+	    st_append_batch(f->st, f->a + 8, 2, NULL, NULL, r, &size, root), 0);
 	assert_int_equal(size, 10);
 	/* A failing signer aborts the batch. */
 	sg.fail = PR_ECRYPTO;
-	assert_int_equal(st_append_batch(f->st, f->a + 10, 2, tst_sign, &sg, r,
-			     &size, root),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a + 10, 2, tst_sign, &sg, r, &size, root),
 	    PR_ECRYPTO);
 	assert_int_equal(st_tree(f->st, &size, NULL), 0);
 	assert_int_equal(size, 10);
@@ -512,8 +500,8 @@ test_checkpoints(void **state)
 	assert_int_equal(st_checkpoint_at(f->st, 10, &note), PR_ENOTFOUND);
 	assert_int_equal(st_checkpoint_at(f->st, 4, &note), PR_ENOTFOUND);
 	assert_int_equal(note.len, 0);
-	assert_int_equal(st_append_batch(f->st, f->a + 10, 2, tst_sign, &sg, r,
-			     &size, root),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a + 10, 2, tst_sign, &sg, r, &size, root),
 	    0);
 	assert_int_equal(st_checkpoint(f->st, &note), 0);
 	assert_int_equal(tst_note_parse(&note, &csize, croot), 0);
@@ -543,50 +531,49 @@ test_arguments(void **state)
 	longkey[sizeof(longkey) - 1] = '\0';
 	f->a[1].entry = big;
 	f->a[1].entry_len = sizeof(big);
-	assert_int_equal(st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL,
-			     NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL, NULL),
 	    PR_ETOOBIG);
 	f->a[1].entry_len = ST_ENTRY_MAX;
 	f->a[1].ocid = longkey;
-	assert_int_equal(st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL,
-			     NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL, NULL),
 	    PR_ETOOBIG);
 	f->a[1].ocid = "";
-	assert_int_equal(st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL,
-			     NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL, NULL),
 	    PR_EINVAL);
 	f->a[1].ocid = "o";
 	f->a[1].parties = bad;
 	f->a[1].nparties = 2;
-	assert_int_equal(st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL,
-			     NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL, NULL),
 	    PR_EINVAL);
 	f->a[1].parties = NULL;
-	assert_int_equal(st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL,
-			     NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL, NULL),
 	    PR_EINVAL);
 	f->a[1].nparties = 0;
 	f->a[1].state = &kv;
 	f->a[1].nstate = 1;
-	assert_int_equal(st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL,
-			     NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL, NULL),
 	    PR_ETOOBIG);
 	kv.klen = 0;
-	assert_int_equal(st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL,
-			     NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL, NULL),
 	    PR_EINVAL);
-	assert_int_equal(st_append_batch(f->st, NULL, 2, NULL, NULL, r, NULL,
-			     NULL),
+	assert_int_equal(
+	    st_append_batch(f->st, NULL, 2, NULL, NULL, r, NULL, NULL),
 	    PR_EINVAL);
 	assert_int_equal(st_tree(f->st, &size, NULL), 0);
 	assert_int_equal(size, 0);
 	/* A maximal entry is fine; an empty batch is a no-op. */
 	f->a[1].nstate = 0;
-	assert_int_equal(st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL,
-			     NULL),
-	    0);
-	assert_int_equal(st_append_batch(f->st, NULL, 0, tst_sign, NULL, NULL,
-			     &size, root),
+	assert_int_equal(
+	    st_append_batch(f->st, f->a, 2, NULL, NULL, r, NULL, NULL), 0);
+	assert_int_equal(
+	    st_append_batch(f->st, NULL, 0, tst_sign, NULL, NULL, &size, root),
 	    0);
 	assert_int_equal(size, 2);
 }
@@ -621,9 +608,10 @@ reader_main(void *arg)
 		pr_buf_reset(&b);
 		if ((rc = st_entry(rd->st, i, &b)) != 0 ||
 		    (rc = st_leaf_hash(rd->st, i, leaf)) != 0 ||
-		    (rc = st_inclusion_proof(rd->st, i, size, proof, &len)) != 0 ||
-		    (rc = pr_merkle_verify_inclusion(i, size, leaf, proof, len,
-			 root)) != 0)
+		    (rc = st_inclusion_proof(rd->st, i, size, proof, &len)) !=
+		        0 ||
+		    (rc = pr_merkle_verify_inclusion(
+		         i, size, leaf, proof, len, root)) != 0)
 			rd->err = rc;
 		rd->reads++;
 	}
@@ -649,9 +637,8 @@ test_concurrent(void **state)
 		memset(&rd[k], 0, sizeof(rd[k]));
 		rd[k].st = f->st;
 		rd[k].stop = &stop;
-		assert_int_equal(pthread_create(&th[k], NULL, reader_main,
-				     &rd[k]),
-		    0);
+		assert_int_equal(
+		    pthread_create(&th[k], NULL, reader_main, &rd[k]), 0);
 	}
 	memset(a, 0, sizeof(a));
 	for (i = 0; i < 40; i++) {
@@ -663,7 +650,7 @@ test_concurrent(void **state)
 			tst_envelope(i * 200 + j, a[j].envelope_hash);
 		}
 		assert_int_equal(st_append_batch(f->st, a, 200, tst_sign, NULL,
-				     r, NULL, NULL),
+		                     r, NULL, NULL),
 		    0);
 	}
 	atomic_store(&stop, 1);

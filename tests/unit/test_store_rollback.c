@@ -1,0 +1,244 @@
+/*
+ * Unit tests: store/ rollback protection, hot backup, read-only opens
+ * (offline audit), and a reader process following a writer process.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "store_test.h"
+
+static uint8_t ebuf[100][600];
+
+static int
+append(struct st_store *st, uint64_t base, size_t n, uint8_t salt)
+{
+	struct st_append a[100];
+	struct st_appended r[100];
+	size_t k;
+
+	memset(a, 0, sizeof(a));
+	for (k = 0; k < n; k++) {
+		memset(ebuf[k], salt, sizeof(ebuf[k]));
+		pr_store_be64(ebuf[k], base + k);
+		a[k].entry = ebuf[k];
+		a[k].entry_len = sizeof(ebuf[k]);
+		tst_envelope(
+		    (base + k) ^ ((uint64_t)salt << 40), a[k].envelope_hash);
+	}
+	return st_append_batch(st, a, n, tst_sign, NULL, r, NULL, NULL);
+}
+
+static void
+path(char *out, const char *dir, const char *name)
+{
+	snprintf(out, 4096, "%s/%s", dir, name);
+}
+
+static void
+put_file(const char *fromdir, const char *todir, const char *name)
+{
+	char a[4096], b[4096];
+
+	path(a, fromdir, name);
+	path(b, todir, name);
+	assert_int_equal(tst_copy(a, b), 0);
+}
+
+static int
+open_msg(
+    const char *dir, int readonly, struct st_store **st, struct pr_buf *msg)
+{
+	struct st_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = dir;
+	cfg.readonly = readonly;
+	cfg.errmsg = msg;
+	return st_open(&cfg, st);
+}
+
+static void
+test_rollback(void **state)
+{
+	struct pr_buf msg = PR_BUF_INIT;
+	struct st_store *st;
+	char *dir, *bak, *other, p[4096];
+	uint64_t size;
+
+	(void)state;
+	dir = tst_mkdtemp();
+	bak = tst_mkdtemp();
+	assert_int_equal(tst_open(dir, 0, &st), 0);
+	assert_int_equal(append(st, 0, 10, 1), 0);
+	assert_int_equal(st_backup(st, bak), 0);
+	assert_int_equal(st_backup(st, bak), PR_EEXIST);
+	assert_int_equal(append(st, 10, 10, 1), 0);
+	st_close(st);
+
+	/* The backup is a working store with the older tree. */
+	other = tst_mkdtemp();
+	put_file(bak, other, "data.mdb");
+	assert_int_equal(tst_open(other, 0, &st), 0);
+	assert_int_equal(st_tree(st, &size, NULL), 0);
+	assert_int_equal(size, 10);
+	/* ... which diverges once extended with other entries. */
+	assert_int_equal(append(st, 10, 15, 2), 0);
+	st_close(st);
+
+	/* Old backup restored under the newer signed-tree: refused. */
+	put_file(bak, dir, "data.mdb");
+	path(p, dir, "lock.mdb");
+	unlink(p);
+	assert_int_equal(open_msg(dir, 0, &st, &msg), PR_EROLLBACK);
+	assert_non_null(strstr((char *)msg.data,
+	    "store holds 10 entries but "
+	    "this log already signed a "
+	    "checkpoint of 20"));
+	assert_non_null(strstr((char *)msg.data, "restore the newest backup"));
+	pr_buf_reset(&msg);
+	assert_int_equal(open_msg(dir, 1, &st, &msg), PR_EROLLBACK);
+
+	/* A diverged store, larger than the signed tree: refused too. */
+	put_file(dir, other, "signed-tree");
+	pr_buf_reset(&msg);
+	assert_int_equal(open_msg(other, 0, &st, &msg), PR_EROLLBACK);
+	assert_non_null(strstr((char *)msg.data, "tree at size 20 differs"));
+
+	/* A damaged signed-tree file is not silently replaced. */
+	path(p, other, "signed-tree");
+	assert_int_equal(tst_copy("/dev/null", p), 0);
+	pr_buf_reset(&msg);
+	assert_int_equal(open_msg(other, 0, &st, &msg), PR_ECORRUPT);
+	assert_non_null(strstr((char *)msg.data, "signed-tree"));
+	pr_buf_free(&msg);
+	tst_rmtree(other);
+	free(other);
+	tst_rmtree(bak);
+	free(bak);
+	tst_rmtree(dir);
+	free(dir);
+}
+
+static void
+test_readonly(void **state)
+{
+	struct pr_buf msg = PR_BUF_INIT, b = PR_BUF_INIT;
+	struct st_appended r[1];
+	struct st_append a;
+	struct st_store *st;
+	struct stat sb;
+	char *dir, *copy, p[4096];
+	uint64_t size, bad;
+
+	(void)state;
+	dir = tst_mkdtemp();
+	/* Nothing there: refused, and nothing created. */
+	assert_int_equal(open_msg(dir, 1, &st, &msg), PR_ENOTFOUND);
+	assert_non_null(strstr((char *)msg.data, "holds no store"));
+	path(p, dir, "lock.mdb");
+	assert_int_equal(stat(p, &sb), -1);
+	assert_int_equal(
+	    open_msg("/nonexistent/st", 0, &st, &msg), PR_ENOTFOUND);
+
+	assert_int_equal(tst_open(dir, 0, &st), 0);
+	assert_int_equal(append(st, 0, 50, 3), 0);
+	st_close(st);
+	/* An offline copy without signed-tree: readable, left untouched. */
+	copy = tst_mkdtemp();
+	put_file(dir, copy, "data.mdb");
+	assert_int_equal(tst_open(copy, 1, &st), 0);
+	assert_int_equal(st_tree(st, &size, NULL), 0);
+	assert_int_equal(size, 50);
+	assert_int_equal(st_entry(st, 49, &b), 0);
+	assert_int_equal(pr_load_be64(b.data), 49);
+	assert_int_equal(st_verify(st, &bad, NULL), 0);
+	memset(&a, 0, sizeof(a));
+	a.entry = (const uint8_t *)"x";
+	a.entry_len = 1;
+	assert_int_equal(
+	    st_append_batch(st, &a, 1, tst_sign, NULL, r, NULL, NULL),
+	    PR_EINVAL);
+	st_close(st);
+	path(p, copy, "signed-tree");
+	assert_int_equal(stat(p, &sb), -1);
+	pr_buf_free(&msg);
+	pr_buf_free(&b);
+	tst_rmtree(copy);
+	free(copy);
+	tst_rmtree(dir);
+	free(dir);
+}
+
+/*
+ * A reader process holds the store open read-only while a writer process
+ * appends enough to grow the map past the reader's mapping.
+ */
+static void
+test_two_processes(void **state)
+{
+	struct pr_buf b = PR_BUF_INIT;
+	struct st_config cfg;
+	struct st_store *st, *ro;
+	int go[2], status;
+	uint64_t size, i;
+	char c = 0;
+	pid_t pid;
+	char *dir;
+
+	(void)state;
+	dir = tst_mkdtemp();
+	assert_int_equal(tst_open(dir, 0, &st), 0);
+	assert_int_equal(append(st, 0, 10, 4), 0);
+	st_close(st);
+	assert_int_equal(pipe(go), 0);
+	if ((pid = fork()) == 0) {
+		/* The writer: waits until the reader has opened. */
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.dir = dir;
+		cfg.map_size_initial = 1 << 20;
+		if (st_open(&cfg, &st) != 0)
+			_exit(3);
+		for (i = 10; i < 20010; i += 100)
+			if (append(st, i, 100, 4) != 0)
+				_exit(4);
+		st_close(st);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(tst_open(dir, 1, &ro), 0);
+	assert_int_equal(st_tree(ro, &size, NULL), 0);
+	assert_int_equal(size, 10);
+	assert_int_equal(write(go[1], &c, 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(st_tree(ro, &size, NULL), 0);
+	assert_int_equal(size, 20010);
+	assert_int_equal(st_entry(ro, 20009, &b), 0);
+	assert_int_equal(pr_load_be64(b.data), 20009);
+	st_close(ro);
+	close(go[0]);
+	close(go[1]);
+	pr_buf_free(&b);
+	tst_rmtree(dir);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rollback),
+	    cmocka_unit_test(test_readonly),
+	    cmocka_unit_test(test_two_processes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
