@@ -143,14 +143,6 @@ try:
                       "a database: %s" % (t, out.strip()))
         elif rc == 2:
             counts["refused"] += 1
-        if PROCURECTL_VERIFY and rc in (0, 1):
-            prc, pout = run([PROCURECTL, "verify", "--data-dir", trial_dir,
-                             "--vkey", vkey, "--quiet", "--admin-key",
-                             d.admin.vkey("admin")])
-            if prc == 0:
-                counts["silent"] += 1
-                print("# trial %d: procurectl verify passes: %s" %
-                      (t, changed))
         elif rc < 0:
             counts["crash"] += 1
             print("# trial %d (%s): storecheck killed by signal %d; "
@@ -164,6 +156,14 @@ try:
         else:
             counts["error"] += 1
             print("# trial %d: %s" % (t, out.strip()))
+        if PROCURECTL_VERIFY and rc in (0, 1):
+            prc, pout = run([PROCURECTL, "verify", "--data-dir", trial_dir,
+                             "--vkey", vkey, "--quiet", "--admin-key",
+                             d.admin.vkey("admin")])
+            if prc == 0:
+                counts["silent"] += 1
+                print("# trial %d: procurectl verify passes: %s" %
+                      (t, changed))
     print("# %d trials (seed %d): %s" % (
         args.trials, args.seed,
         ", ".join("%s %d" % kv for kv in sorted(counts.items()))))
