@@ -201,12 +201,23 @@ int
 config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f;
+	int rc;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return seterr(err, errlen, "%s: %s", path, strerror(errno));
+	rc = config_parse(c, f, path, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+int
+config_parse(
+    struct config *c, FILE *f, const char *path, char *err, size_t errlen)
+{
 	char line[4096], msg[512], *p, *eq, *name, *value;
 	unsigned lineno = 0;
 	int rc = 0;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return seterr(err, errlen, "%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
@@ -235,7 +246,6 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	}
 	if (rc == 0 && ferror(f))
 		rc = seterr(err, errlen, "%s: read error", path);
-	fclose(f);
 	return rc;
 }
 

@@ -48,6 +48,9 @@ void config_defaults(struct config *c);
  * "FILE:LINE: problem" to err.
  */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
+/* The same from an open stream; path names it in messages. */
+int config_parse(
+    struct config *c, FILE *f, const char *path, char *err, size_t errlen);
 
 /* Set one option by name from text (flags use this too). */
 int config_set(struct config *c, const char *name, const char *value, char *err,
