@@ -6,6 +6,8 @@
 #                      organization (tools/demo.py; mode 0700, keys 0600)
 #   var/data/          the log (LMDB) and the log's own key
 #   var/procured.conf  written on every start from the values below
+#   var/reference-prices.csv  the demo's formulary price caps, for the
+#                      price_above_reference red flag
 #
 # Later runs reuse var/ and skip loading.  Ctrl-C (or SIGTERM) stops
 # procured cleanly; the script exits with procured's status.
@@ -30,6 +32,7 @@ origin = $ORIGIN
 data-dir = $VAR/data
 listen = $ADDR
 admin-key = $VKEY
+flag-reference-prices = $VAR/reference-prices.csv
 EOF
 
 "$BUILD/procured" -c "$VAR/procured.conf" &
@@ -74,6 +77,7 @@ procured is running on $URL with its data in $VAR
     curl -s '$URL/v1/prices?item=ATC:A10AE04'
     curl -s '$URL/v1/totals?by=supplier'
     curl -s '$URL/v1/search?kind=contract&limit=5'
+    curl -s '$URL/v1/flags?indicator=single_bid'
 
     $BUILD/procurectl log
     $BUILD/procurectl search --kind contract --limit 5
