@@ -849,6 +849,8 @@ share_flags(struct eval *e, enum ind ind, struct share *v, size_t n,
 	char v1[40], v2[40];
 	int64_t last;
 
+	if (n == 0)
+		return;
 	qsort(v, n, sizeof(*v), cmp_share);
 	for (i = 0; i < n; i = j) {
 		total = 0;
@@ -1074,7 +1076,7 @@ evaluate(struct eval *e)
 	}
 	if (e->rc == 0)
 		eval_shares(e);
-	if (e->rc == 0)
+	if (e->rc == 0 && e->n > 0)
 		qsort(e->v, e->n, sizeof(*e->v), cmp_hit);
 }
 

@@ -149,6 +149,9 @@ try:
        "a clean year of %d events raises no flags" % s["events"])
     eq(c.stop(), 0, "stop")
 finally:
+    for x in (a, c):
+        if os.environ.get("FLAGS_CHECK_LOG") and x.proc is not None:
+            print(x.logtext())
     a.cleanup()
     c.cleanup()
 finish()
