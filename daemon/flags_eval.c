@@ -407,33 +407,6 @@ eval_bidding(struct eval *e, const struct fl_proc *p)
 			    e->cur.nothers > 2 ? " and others" : "");
 		}
 	}
-	if (want(e, I_HEAVY_DISCOUNT)) {
-		for (i = 0; i < p->nbids; i++) {
-			const struct fl_bid *b = &p->bids[i];
-			if (b->reveal == FL_NOIDX || !b->has_estimate ||
-			    b->estimate <= 0 ||
-			    (__int128)b->value * 100 >= (__int128)b->estimate *
-			            (100 - (int64_t)k->discount_percent))
-				continue;
-			begin(e, I_HEAVY_DISCOUNT, p, b->supplier, FL_NONE,
-			    b->date);
-			entry(e, p->tender);
-			entry(e, b->reveal);
-			ratio(e->cur.value, sizeof(e->cur.value),
-			    ((__int128)b->estimate - b->value) * 100,
-			    b->estimate, 1);
-			e->cur.unit = "percent";
-			snprintf(e->cur.threshold, sizeof(e->cur.threshold),
-			    "%llu", (unsigned long long)k->discount_percent);
-			amount(v1, sizeof(v1), b->value, b->exponent);
-			amount(v2, sizeof(v2), b->estimate, b->exponent);
-			emit(e,
-			    "%s bid %s %s, %s%% below the tender's estimate "
-			    "of %s for the same items (threshold %llu%%).",
-			    S(b->supplier), v1, S(b->currency), e->cur.value,
-			    v2, (unsigned long long)k->discount_percent);
-		}
-	}
 	for (i = 0; i < p->nawards; i++) {
 		const struct fl_award *a = &p->awards[i];
 		const struct fl_result *r1 = NULL, *r2 = NULL, *low = NULL;
@@ -517,6 +490,31 @@ eval_bidding(struct eval *e, const struct fl_proc *p)
 			    S(r1->supplier), v1, S(a->currency), e->cur.value,
 			    S(r2->supplier), v2,
 			    (unsigned long long)k->close_bid_percent);
+		}
+		if (want(e, I_HEAVY_DISCOUNT) && r1 && r2 && r1->has_value &&
+		    r2->has_value && r1->value > 0 &&
+		    ((__int128)r2->value - r1->value) * 100 >
+		        (__int128)r1->value * (int64_t)k->discount_percent) {
+			begin(e, I_HEAVY_DISCOUNT, p, r1->supplier, FL_NONE,
+			    a->date);
+			entry(e, a->idx);
+			entry(e, reveal_of(p, r1));
+			entry(e, reveal_of(p, r2));
+			ratio(e->cur.value, sizeof(e->cur.value),
+			    ((__int128)r2->value - r1->value) * 100, r1->value,
+			    1);
+			e->cur.unit = "percent";
+			snprintf(e->cur.threshold, sizeof(e->cur.threshold),
+			    "%llu", (unsigned long long)k->discount_percent);
+			amount(v1, sizeof(v1), r1->value, a->exponent);
+			amount(v2, sizeof(v2), r2->value, a->exponent);
+			emit(e,
+			    "The winning bid (%s, %s %s) is far below the "
+			    "runner-up (%s, %s): the runner-up asked %s%% more "
+			    "(threshold %llu%%).",
+			    S(r1->supplier), v1, S(a->currency),
+			    S(r2->supplier), v2, e->cur.value,
+			    (unsigned long long)k->discount_percent);
 		}
 		if (want(e, I_OTHERS_DISQUALIFIED) && nothers > 0 &&
 		    ndisq == nothers && ndisq >= k->min_disqualified &&

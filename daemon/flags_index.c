@@ -155,7 +155,7 @@ proc_get(struct flags *f, const char *ocid)
 		return ptr;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	p->buyer = p->currency = FL_NONE;
+	p->buyer = FL_NONE;
 	p->tender = p->period_src = FL_NOIDX;
 	if ((p->ocid = strdup(ocid)) == NULL ||
 	    hmap_put(f->procmap, ocid, strlen(ocid), NULL, 0, 0, p) != 0) {
@@ -249,45 +249,6 @@ set_buyer(struct flags *f, struct fl_proc *p, const char *buyer)
 	return 0;
 }
 
-static void
-est_free(struct fl_proc *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->nest; i++)
-		free(p->est[i].id);
-	free(p->est);
-	p->est = NULL;
-	p->nest = 0;
-}
-
-/* The tender's (or amendment's) items and value as the estimate. */
-static int
-estimates(struct flags *f, struct fl_proc *p, const struct pr_event *ev)
-{
-	size_t i;
-
-	if (ev->has_value) {
-		p->has_estimate = true;
-		p->estimate = ev->value.amount;
-		p->currency = fl_intern(f, ev->value.currency);
-		p->exponent = ev->value.exponent;
-	}
-	if (ev->n_items == 0)
-		return 0;
-	est_free(p);
-	if ((p->est = calloc(ev->n_items, sizeof(*p->est))) == NULL)
-		return PR_ENOMEM;
-	for (i = 0; i < ev->n_items; i++) {
-		if ((p->est[i].id = strdup(ev->items[i].id)) == NULL)
-			return PR_ENOMEM;
-		p->nest++;
-		p->est[i].has_price = ev->items[i].has_unit_price;
-		p->est[i].price = ev->items[i].unit_price.amount;
-	}
-	return proc_items(f, p, ev);
-}
-
 static int
 apply_tender(
     struct flags *f, struct fl_proc *p, uint64_t idx, const struct pr_event *ev)
@@ -306,7 +267,7 @@ apply_tender(
 	p->period_src = FL_NOIDX;
 	if ((rc = set_buyer(f, p, ev->buyer.id)) != 0)
 		return rc;
-	return estimates(f, p, ev);
+	return proc_items(f, p, ev);
 }
 
 static int
@@ -320,7 +281,7 @@ apply_tender_amend(
 			p->pend = ev->tender_period.end;
 		p->period_src = idx;
 	}
-	return estimates(f, p, ev);
+	return proc_items(f, p, ev);
 }
 
 /* ---- bids and awards ---- */
@@ -344,46 +305,7 @@ bid_get(struct flags *f, struct fl_proc *p, const char *supplier)
 	memset(b, 0, sizeof(*b));
 	b->supplier = s;
 	b->commit = b->reveal = FL_NOIDX;
-	b->currency = FL_NONE;
 	return b;
-}
-
-/* The tender's estimate of the items a bid offers: the sum of estimated
- * unit price x quantity when the tender priced every item bid on, else
- * the tender's value when the bid covers every tender item. */
-static void
-bid_estimate(
-    const struct fl_proc *p, struct fl_bid *b, const struct pr_event *ev)
-{
-	int64_t sum = 0, line;
-	size_t i, j, found = 0;
-	bool priced = ev->n_items > 0;
-
-	b->has_estimate = false;
-	for (i = 0; i < ev->n_items; i++) {
-		for (j = 0; j < p->nest; j++)
-			if (strcmp(p->est[j].id, ev->items[i].id) == 0)
-				break;
-		if (j == p->nest) {
-			priced = false;
-			continue;
-		}
-		found++;
-		if (!p->est[j].has_price || !ev->items[i].has_quantity ||
-		    pr_money_mul_qty(
-		        p->est[j].price, ev->items[i].quantity, &line) != 0 ||
-		    pr_money_add(sum, line, &sum) != 0)
-			priced = false;
-	}
-	if (p->currency != b->currency)
-		return;
-	if (priced) {
-		b->has_estimate = true;
-		b->estimate = sum;
-	} else if (p->has_estimate && found == p->nest && p->nest > 0) {
-		b->has_estimate = true;
-		b->estimate = p->estimate;
-	}
 }
 
 static int
@@ -405,7 +327,6 @@ apply_bid(struct flags *f, struct fl_proc *p, uint64_t idx, const uint8_t *leaf,
 	b->value = ev->value.amount;
 	b->currency = fl_intern(f, ev->value.currency);
 	b->exponent = ev->value.exponent;
-	bid_estimate(p, b, ev);
 	return proc_items(f, p, ev);
 }
 
@@ -1022,7 +943,6 @@ proc_free(struct fl_proc *p)
 {
 	size_t i;
 
-	est_free(p);
 	for (i = 0; i < p->nawards; i++) {
 		free(p->awards[i].id);
 		free(p->awards[i].winners);

@@ -44,8 +44,6 @@ struct fl_bid {
 	fl_str currency;
 	unsigned exponent;
 	int64_t value; /* the revealed total */
-	bool has_estimate;
-	int64_t estimate; /* the tender's estimate of what was bid */
 };
 
 /* One evaluated bid listed in an award. */
@@ -128,12 +126,6 @@ struct fl_contract {
 	bool terminated;
 };
 
-struct fl_est { /* a tender item's estimate */
-	char *id;
-	bool has_price;
-	int64_t price;
-};
-
 struct fl_proc {
 	char *ocid;
 	fl_str buyer;
@@ -145,12 +137,6 @@ struct fl_proc {
 	int64_t pstart, pend;
 	enum pr_method method;
 	enum pr_criteria criteria;
-	fl_str currency;
-	unsigned exponent;
-	bool has_estimate;
-	int64_t estimate; /* the tender's value */
-	struct fl_est *est;
-	size_t nest;
 	struct fl_bid *bids;
 	size_t nbids;
 	struct fl_award *awards;
