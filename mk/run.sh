@@ -35,13 +35,19 @@ admin-key = $VKEY
 flag-reference-prices = $VAR/reference-prices.csv
 EOF
 
+if curl -s -o /dev/null --max-time 1 "$URL/healthz"; then
+	echo "run: $ADDR is already serving (another procured?); stop it" \
+		"first" >&2
+	exit 1
+fi
 "$BUILD/procured" -c "$VAR/procured.conf" &
 pid=$!
 stop() { kill -TERM "$pid" 2>/dev/null || true; }
 trap stop INT TERM HUP
 
 i=0
-until curl -s -o /dev/null --max-time 1 "$URL/healthz"; do
+until curl -s -o /dev/null --max-time 1 "$URL/healthz" &&
+	kill -0 "$pid" 2>/dev/null; do
 	if ! kill -0 "$pid" 2>/dev/null; then
 		wait "$pid" || true
 		echo "run: procured exited during start (is $ADDR in use?)" >&2
