@@ -64,7 +64,7 @@ fl_vec_free(struct fl_vec *v)
 
 /* Grow an array of n elements of size sz to hold one more. */
 static int
-grow(void *pp, size_t n, size_t sz)
+fl_grow(void *pp, size_t n, size_t sz)
 {
 	void **p = pp, *np;
 
@@ -185,7 +185,7 @@ index_under(
 	for (i = 0; i < *n; i++)
 		if ((*list)[i] == id)
 			return 0;
-	if ((rc = grow(list, *n, sizeof(**list))) != 0 ||
+	if ((rc = fl_grow(list, *n, sizeof(**list))) != 0 ||
 	    (rc = fl_vec_push(&by[id], p)) != 0)
 		return rc;
 	(*list)[(*n)++] = id;
@@ -298,7 +298,7 @@ bid_get(struct flags *f, struct fl_proc *p, const char *supplier)
 	for (i = 0; i < p->nbids; i++)
 		if (p->bids[i].supplier == s)
 			return &p->bids[i];
-	if (grow(&p->bids, p->nbids, sizeof(*p->bids)) != 0 ||
+	if (fl_grow(&p->bids, p->nbids, sizeof(*p->bids)) != 0 ||
 	    proc_party(f, p, supplier) != 0)
 		return NULL;
 	b = &p->bids[p->nbids++];
@@ -338,7 +338,7 @@ apply_award(
 	size_t i;
 	int rc;
 
-	if ((rc = grow(&p->awards, p->nawards, sizeof(*p->awards))) != 0)
+	if ((rc = fl_grow(&p->awards, p->nawards, sizeof(*p->awards))) != 0)
 		return rc;
 	a = &p->awards[p->nawards];
 	memset(a, 0, sizeof(*a));
@@ -455,7 +455,7 @@ set_lines(struct flags *f, struct fl_contract *c, uint64_t idx,
 			l->total = 0;
 		if ((g = fl_group_get(f, l->codes[0], l->unit, c->currency)) ==
 		        NULL ||
-		    (rc = grow(&g->obs, g->nobs, sizeof(*g->obs))) != 0)
+		    (rc = fl_grow(&g->obs, g->nobs, sizeof(*g->obs))) != 0)
 			return PR_ENOMEM;
 		g->obs[g->nobs].c = c;
 		g->obs[g->nobs].line = (uint32_t)c->nlines;
@@ -496,7 +496,7 @@ set_milestones(struct fl_contract *c, uint64_t idx, const struct pr_event *ev)
 			if (strcmp(c->ms[j].id, em->id) == 0)
 				break;
 		if (j == c->nms) {
-			if ((rc = grow(&c->ms, c->nms, sizeof(*c->ms))) != 0)
+			if ((rc = fl_grow(&c->ms, c->nms, sizeof(*c->ms))) != 0)
 				return rc;
 			if ((c->ms[j].id = strdup(em->id)) == NULL)
 				return PR_ENOMEM;
@@ -516,8 +516,8 @@ apply_contract(
 	struct fl_contract *c;
 	int rc;
 
-	if ((rc = grow(&p->contracts, p->ncontracts, sizeof(*p->contracts))) !=
-	    0)
+	if ((rc = fl_grow(
+	         &p->contracts, p->ncontracts, sizeof(*p->contracts))) != 0)
 		return rc;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return PR_ENOMEM;
@@ -557,7 +557,7 @@ apply_contract_amend(
 		c->terminated = true;
 		return 0;
 	}
-	if ((rc = grow(&c->amends, c->namends, sizeof(*c->amends))) != 0)
+	if ((rc = fl_grow(&c->amends, c->namends, sizeof(*c->amends))) != 0)
 		return rc;
 	c->amends[c->namends++] = idx;
 	c->amend_date = ev->date;
@@ -589,7 +589,7 @@ apply_delivery(
 	when = ev->has_delivery_date ? ev->delivery_date : ev->date;
 	if (when <= c->ms[i].due)
 		return 0;
-	if ((rc = grow(&c->late, c->nlate, sizeof(*c->late))) != 0)
+	if ((rc = fl_grow(&c->late, c->nlate, sizeof(*c->late))) != 0)
 		return rc;
 	l = &c->late[c->nlate];
 	if ((l->milestone = strdup(ev->milestone_id)) == NULL)
@@ -612,7 +612,8 @@ apply_payment(
 	if (c == NULL || !ev->has_value ||
 	    fl_intern(f, ev->value.currency) != c->currency)
 		return 0;
-	if ((rc = grow(&c->payments, c->npayments, sizeof(*c->payments))) != 0)
+	if ((rc = fl_grow(&c->payments, c->npayments, sizeof(*c->payments))) !=
+	    0)
 		return rc;
 	c->payments[c->npayments++] = idx;
 	if (pr_money_add(c->paid, ev->value.amount, &c->paid) != 0)

@@ -240,8 +240,12 @@ int fl_wait(struct flags *f, uint64_t target, unsigned ms);
 struct fl_group *fl_group_get(
     struct flags *f, fl_str code, fl_str unit, fl_str currency);
 
-/* flags_ref.c: load the CSV reference price list (flag-reference-prices). */
+/* flags_ref.c: the CSV reference price list (flag-reference-prices).
+ * fl_ref_parse() reads text[0..len) (name for messages); both log the
+ * line and reason of an error and return PR_ECONFIG (or PR_ENOMEM). */
 int fl_ref_load(struct flags *f, const char *path);
+int fl_ref_parse(
+    struct flags *f, const char *text, size_t len, const char *name);
 const struct fl_ref *fl_ref_find(
     struct flags *f, fl_str code, fl_str unit, fl_str currency);
 void fl_ref_free(struct flags *f);

@@ -21,6 +21,7 @@
 
 #include "daemon/flags_int.h"
 #include "daemon/hmap.h"
+#include "proto/buf.h"
 #include "proto/err.h"
 #include "proto/log.h"
 #include "proto/money.h"
@@ -129,26 +130,31 @@ ref_line(struct flags *f, char *line, const char **why)
 }
 
 int
-fl_ref_load(struct flags *f, const char *path)
+fl_ref_parse(struct flags *f, const char *text, size_t len, const char *name)
 {
-	FILE *fp;
 	char line[1024], *s;
-	const char *why = NULL;
+	const char *p = text, *end = text + len, *nl, *why = NULL;
 	unsigned lineno = 0;
+	size_t n;
 	int rc = 0, first = 1;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		log_warnx(
-		    "flag-reference-prices %s: %s", path, strerror(errno));
-		return PR_ECONFIG;
-	}
-	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
+	while (rc == 0 && p < end) {
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)((nl ? nl : end) - p);
+		if (n >= sizeof(line)) {
 			why = "line too long";
 			rc = PR_ECONFIG;
 			break;
 		}
+		if (memchr(p, '\0', n) != NULL) {
+			why = "a NUL byte: not a text file";
+			rc = PR_ECONFIG;
+			break;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p = nl ? nl + 1 : end;
 		if ((s = strchr(line, '#')) != NULL)
 			*s = '\0';
 		s = trim(line);
@@ -161,18 +167,41 @@ fl_ref_load(struct flags *f, const char *path)
 		first = 0;
 		rc = ref_line(f, s, &why);
 	}
-	if (rc == 0 && ferror(fp)) {
-		why = "read error";
-		rc = PR_ECONFIG;
-	}
-	fclose(fp);
 	if (rc != 0) {
-		log_warnx("flag-reference-prices %s:%u: %s", path, lineno,
+		log_warnx("flag-reference-prices %s:%u: %s", name, lineno,
 		    why ? why : pr_strerror(rc));
 		return rc;
 	}
-	log_info("flags: %zu reference prices from %s", f->nrefs, path);
 	return 0;
+}
+
+int
+fl_ref_load(struct flags *f, const char *path)
+{
+	struct pr_buf b = PR_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *fp;
+	int rc = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		log_warnx(
+		    "flag-reference-prices %s: %s", path, strerror(errno));
+		return PR_ECONFIG;
+	}
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		rc = pr_buf_append(&b, chunk, n);
+	if (rc == 0 && ferror(fp)) {
+		log_warnx("flag-reference-prices %s: read error", path);
+		rc = PR_ECONFIG;
+	}
+	fclose(fp);
+	if (rc == 0)
+		rc = fl_ref_parse(f, (const char *)b.data, b.len, path);
+	pr_buf_free(&b);
+	if (rc == 0)
+		log_info("flags: %zu reference prices from %s", f->nrefs, path);
+	return rc;
 }
 
 const struct fl_ref *
