@@ -669,7 +669,8 @@ query_totals(struct http_req *r, void *arg)
 		    rc == PR_ETOOBIG ? "narrow the period" : pr_strerror(rc));
 		goto out;
 	}
-	qsort(t.rows, t.nrows, sizeof(*t.rows), cmp_row);
+	if (t.nrows > 0) /* rows is NULL when nothing matched */
+		qsort(t.rows, t.nrows, sizeof(*t.rows), cmp_row);
 	rows = json_array();
 	for (i = 0; i < t.nrows; i++)
 		json_array_append_new(rows,
