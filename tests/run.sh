@@ -17,6 +17,10 @@ fi
 # (tests/valgrind.sh); reports are kept in $BUILD/valgrind/.
 VG=
 if [ "${VALGRIND:-0}" = 1 ]; then
+	if ! command -v valgrind >/dev/null; then
+		echo "VALGRIND=1: valgrind is not installed" >&2
+		exit 1
+	fi
 	export VG_LOGDIR="$BUILD/valgrind"
 	rm -rf "$VG_LOGDIR"
 	VG="sh tests/valgrind.sh"
