@@ -669,7 +669,7 @@ query_totals(struct http_req *r, void *arg)
 		    rc == PR_ETOOBIG ? "narrow the period" : pr_strerror(rc));
 		goto out;
 	}
-	if (t.nrows > 0) /* rows is NULL when nothing matched */
+	if (t.nrows > 1)
 		qsort(t.rows, t.nrows, sizeof(*t.rows), cmp_row);
 	rows = json_array();
 	for (i = 0; i < t.nrows; i++)

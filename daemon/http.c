@@ -16,6 +16,7 @@
 #include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <zlib.h>
 
 #include "daemon/config.h"
 #include "daemon/http.h"
@@ -286,17 +287,77 @@ http_set_header(struct http_req *r, const char *name, const char *val)
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, val);
 }
 
+/* Hash tiles are random bytes; everything else is worth compressing. */
+static int
+compressible(const struct http_req *r, const char *ctype, size_t len)
+{
+	if (len < 512 || ctype == NULL)
+		return 0;
+	if (strncmp(ctype, "application/octet-stream", 24) != 0)
+		return 1;
+	return strncmp(r->path, "/tile/entries/", 14) == 0;
+}
+
+static int
+accepts_gzip(struct http_req *r)
+{
+	const char *ae = evhttp_find_header(
+	    evhttp_request_get_input_headers(r->req), "Accept-Encoding");
+
+	return ae != NULL && strstr(ae, "gzip") != NULL;
+}
+
+/* gzip body into out; 0, or -1 to send it uncompressed instead. */
+static int
+gzip_into(struct evbuffer *out, const void *body, size_t len)
+{
+	z_stream z;
+	struct evbuffer_iovec v;
+	uLong bound;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	        Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&z, (uLong)len) + 32;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)bound, &v, 1) != 1) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (Bytef *)(uintptr_t)body;
+	z.avail_in = (uInt)len;
+	z.next_out = v.iov_base;
+	z.avail_out = (uInt)v.iov_len;
+	rc = deflate(&z, Z_FINISH);
+	v.iov_len = z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END)
+		return -1;
+	return evbuffer_commit_space(out, &v, 1) == 0 ? 0 : -1;
+}
+
 void
 http_reply(struct http_req *r, int status, const char *ctype, const void *body,
     size_t len, const char *cache_control)
 {
 	struct evbuffer *out = evhttp_request_get_output_buffer(r->req);
+	int head = evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD;
 
 	if (ctype != NULL)
 		http_set_header(r, "Content-Type", ctype);
 	if (cache_control != NULL)
 		http_set_header(r, "Cache-Control", cache_control);
-	if (evhttp_request_get_command(r->req) != EVHTTP_REQ_HEAD && len > 0)
+	if (compressible(r, ctype, len)) {
+		http_set_header(r, "Vary", "Accept-Encoding");
+		if (accepts_gzip(r) && len <= UINT32_MAX &&
+		    (head || gzip_into(out, body, len) == 0)) {
+			http_set_header(r, "Content-Encoding", "gzip");
+			finish(r, status, NULL);
+			return;
+		}
+	}
+	if (!head && len > 0)
 		evbuffer_add(out, body, len);
 	finish(r, status, NULL);
 }

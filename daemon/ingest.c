@@ -37,6 +37,7 @@ struct ingest {
 	struct queue seq_q; /* event loop -> sequencer */
 	struct queue done_q; /* sequencer -> event loop */
 	uint64_t fail_epoch; /* sequencer: reject items older than this */
+	int fail_rc; /* ... with the error of the batch that failed */
 	int quit;
 	pthread_t *verifiers;
 	size_t nverifiers;
@@ -109,6 +110,7 @@ item_free(struct item *it)
 	if (it == NULL)
 		return;
 	pr_dsse_free(it->env);
+	pr_event_free(it->ev);
 	pr_buf_free(&it->entry);
 	pr_buf_free(&it->admit_mem);
 	pr_buf_free(&it->receipt);
@@ -129,7 +131,12 @@ static void
 item_answer(struct ingest *ig, struct item *it)
 {
 	unsigned i;
+	void *p;
 
+	/* Identical submissions wait on this item until it is answered. */
+	if (hmap_get(ig->pending, it->env_hash, PR_HASH_LEN, NULL, NULL, &p) &&
+	    p == it)
+		hmap_del(ig->pending, it->env_hash, PR_HASH_LEN);
 	for (i = 0; i < it->nwaiters; i++) {
 		if (it->status != 0)
 			http_error(it->waiters[i], it->status, it->code,
@@ -165,14 +172,21 @@ verify_main(void *arg)
 			break; /* quit with nothing left */
 		pthread_mutex_unlock(&ig->mtx);
 		it->valid = 0;
+		/* Parsing is as costly as a signature check: do it here, on
+		 * all cores, rather than on the event loop. */
+		memset(&it->eerr, 0, sizeof(it->eerr));
+		it->parse_rc = pr_event_parse(
+		    it->env->payload, it->env->payload_len, &it->ev, &it->eerr);
 		for (i = 0; i < it->env->nsigs; i++)
 			if (it->keys[i] != NULL &&
 			    pr_dsse_verify(it->env, i, it->keys[i]) == 0)
 				it->valid |= 1u << i;
 		pthread_mutex_lock(&ig->mtx);
 		ig->verified += it->env->nsigs;
+		/* A non-empty queue has its wake-up pending already. */
+		if (ig->verified_q.head == NULL)
+			event_active(ig->ev_verified, EV_READ, 0);
 		q_push(&ig->verified_q, it);
-		event_active(ig->ev_verified, EV_READ, 0);
 	}
 	pthread_mutex_unlock(&ig->mtx);
 	return NULL;
@@ -238,8 +252,15 @@ commit_batch(struct ingest *ig, struct item **batch, size_t n)
 	dt = mono_us() - t0;
 	for (i = 0; i < n; i++) {
 		batch[i]->res = res[i];
-		if (receipt_build(d->store, res[i].index, size,
-		        (const char *)note.data, &batch[i]->receipt) != 0)
+		/* A fresh entry's facts are at hand: no read back. */
+		if ((res[i].duplicate
+		            ? receipt_build(d->store, res[i].index, size,
+		                  (const char *)note.data, &batch[i]->receipt)
+		            : receipt_format(d->store, res[i].index,
+		                  res[i].leaf_hash, batch[i]->env_hash,
+		                  batch[i]->log_time_ms, size,
+		                  (const char *)note.data,
+		                  &batch[i]->receipt)) != 0)
 			item_fail(batch[i], 500, "internal", NULL,
 			    "logged at index %llu but the receipt could not "
 			    "be built; fetch it with GET /v1/entries",
@@ -277,7 +298,7 @@ sequencer_main(void *arg)
 	size_t n, max = (size_t)d->conf.batch_max;
 	struct timespec until;
 	uint64_t delay_ns = d->conf.batch_delay_ms * 1000000u;
-	int fatal = 0;
+	int fatal = 0, backlog = 0;
 
 	if ((batch = calloc(max, sizeof(*batch))) == NULL)
 		return NULL;
@@ -287,8 +308,11 @@ sequencer_main(void *arg)
 			pthread_cond_wait(&ig->seq_cv, &ig->mtx);
 		if (ig->seq_q.head == NULL)
 			break;
-		/* Group commit: wait a little for more unless full. */
-		if (ig->seq_q.n < max && delay_ns > 0 && !ig->quit) {
+		/* Group commit: wait a little for more unless full, or unless
+		 * these events queued up during the last commit (a busy log
+		 * batches by itself; waiting would only add latency). */
+		if (ig->seq_q.n < max && delay_ns > 0 && !ig->quit &&
+		    !backlog) {
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_nsec += (long)delay_ns;
 			while (until.tv_nsec >= 1000000000L) {
@@ -304,7 +328,7 @@ sequencer_main(void *arg)
 		while (n < max && (it = q_pop(&ig->seq_q)) != NULL) {
 			if (it->epoch < ig->fail_epoch || fatal) {
 				fail_batch(
-				    &it, 1, fatal ? PR_EPANIC : PR_ECONFLICT);
+				    &it, 1, fatal ? PR_EPANIC : ig->fail_rc);
 				q_push(&ig->done_q, it);
 				continue;
 			}
@@ -321,6 +345,12 @@ sequencer_main(void *arg)
 			/* Everything admitted after a failed batch may depend
 			 * on it: refuse it, and reset the overlay. */
 			ig->fail_epoch = batch[0]->epoch + 1;
+			/* Out of space: those fail alike (507); otherwise they
+			 * may be submitted again. */
+			ig->fail_rc = batch[0]->rc == PR_EMAPFULL ||
+			        batch[0]->rc == PR_ENOSPC
+			    ? batch[0]->rc
+			    : PR_ECONFLICT;
 			if (batch[0]->rc != PR_EMAPFULL &&
 			    batch[0]->rc != PR_ENOSPC)
 				fatal = 1;
@@ -328,6 +358,7 @@ sequencer_main(void *arg)
 		for (size_t i = 0; i < n; i++)
 			q_push(&ig->done_q, batch[i]);
 		event_active(ig->ev_done, EV_READ, 0);
+		backlog = ig->seq_q.head != NULL;
 	}
 	pthread_mutex_unlock(&ig->mtx);
 	free(batch);
@@ -340,7 +371,7 @@ static void
 on_verified(evutil_socket_t fd, short what, void *arg)
 {
 	struct ingest *ig = arg;
-	struct queue q;
+	struct queue q, admitted = {NULL, NULL, 0};
 	struct item *it;
 
 	(void)fd;
@@ -359,19 +390,23 @@ on_verified(evutil_socket_t fd, short what, void *arg)
 		it->epoch = ig->epoch;
 		if (admit(ig->d, ig->overlay, it) != 0)
 			goto reject;
-		if (hmap_put(ig->pending, it->env_hash, PR_HASH_LEN, NULL, 0,
-		        it->seq, it) != 0) {
-			item_fail(it, 503, "overloaded", NULL, "out of memory");
-			goto reject;
-		}
-		pthread_mutex_lock(&ig->mtx);
-		q_push(&ig->seq_q, it);
-		pthread_cond_signal(&ig->seq_cv);
-		pthread_mutex_unlock(&ig->mtx);
+		q_push(&admitted, it);
 		continue;
 	reject:
 		item_answer(ig, it);
 	}
+	/* Hand the sequencer everything at once: one lock, one wake-up. */
+	if (admitted.head == NULL)
+		return;
+	pthread_mutex_lock(&ig->mtx);
+	if (ig->seq_q.tail != NULL)
+		ig->seq_q.tail->next = admitted.head;
+	else
+		ig->seq_q.head = admitted.head;
+	ig->seq_q.tail = admitted.tail;
+	ig->seq_q.n += admitted.n;
+	pthread_cond_signal(&ig->seq_cv);
+	pthread_mutex_unlock(&ig->mtx);
 }
 
 static void
@@ -380,7 +415,7 @@ on_done(evutil_socket_t fd, short what, void *arg)
 	struct ingest *ig = arg;
 	struct queue q;
 	struct item *it;
-	uint64_t fail_epoch;
+	uint64_t fail_epoch, upto = 0;
 
 	(void)fd;
 	(void)what;
@@ -395,9 +430,8 @@ on_done(evutil_socket_t fd, short what, void *arg)
 		ig->epoch = fail_epoch;
 	}
 	while ((it = q_pop(&q)) != NULL) {
-		hmap_del(ig->pending, it->env_hash, PR_HASH_LEN);
-		if (it->rc == 0 && it->status == 0)
-			hmap_del_upto(ig->overlay, it->seq);
+		if (it->rc == 0 && it->status == 0 && it->seq > upto)
+			upto = it->seq;
 		if (it->rc == PR_EPANIC || it->rc == PR_EIO) {
 			if (!ig->fatal)
 				log_warnx("fatal store error: stopping");
@@ -406,6 +440,10 @@ on_done(evutil_socket_t fd, short what, void *arg)
 		ig->last_commit_us = http_now_us();
 		item_answer(ig, it);
 	}
+	/* Committed state is in the store now: drop it from the overlay,
+	 * in one sweep of the table rather than one an event. */
+	if (upto > 0)
+		hmap_del_upto(ig->overlay, upto);
 	if (ig->fatal && ig->inflight == 0)
 		loopexit_soon(ig->d->base);
 }
@@ -620,6 +658,11 @@ ingest_submit(struct http_req *r, struct procured *d)
 			item_free(it);
 			return;
 		}
+	}
+	if (hmap_put(ig->pending, it->env_hash, PR_HASH_LEN, NULL, 0, 0, it)) {
+		http_error(r, 503, "overloaded", NULL, "out of memory");
+		item_free(it);
+		return;
 	}
 	it->waiters[it->nwaiters++] = http_req_detach(r);
 	ig->inflight++;

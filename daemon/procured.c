@@ -21,6 +21,7 @@
 #include <event2/thread.h>
 
 #include "daemon/config.h"
+#include "daemon/flags.h"
 #include "daemon/hmap.h"
 #include "daemon/http.h"
 #include "daemon/ingest.h"
@@ -36,6 +37,7 @@
 #include "store/store.h"
 
 static const char *conf_path;
+static const char *backup_dir;
 
 static int
 free_key(void *arg, const void *k, size_t klen, void *ptr)
@@ -62,7 +64,8 @@ static void __attribute__((noreturn)) usage(void)
 	    "usage: procured [-d] [-c FILE] [--data-dir DIR] "
 	    "[--listen HOST:PORT]...\n"
 	    "                [--origin NAME] [--admin-key VKEY]... "
-	    "[--check-config] [--print-config]\n");
+	    "[--check-config] [--print-config]\n"
+	    "       procured [-c FILE] [--data-dir DIR] --backup DIR\n");
 	exit(2);
 }
 
@@ -77,6 +80,7 @@ load_config(struct config *c, int argc, char **argv, int *check, int *print)
 	    {"admin-key", required_argument, NULL, 'a'},
 	    {"check-config", no_argument, NULL, 'C'},
 	    {"print-config", no_argument, NULL, 'P'},
+	    {"backup", required_argument, NULL, 'B'},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -110,6 +114,9 @@ load_config(struct config *c, int argc, char **argv, int *check, int *print)
 			break;
 		case 'P':
 			*print = 1;
+			break;
+		case 'B':
+			backup_dir = optarg;
 			break;
 		case 'd':
 			verbose++;
@@ -353,6 +360,48 @@ reload(struct procured *d)
 	config_free(&c);
 }
 
+/*
+ * --backup DIR: a compacted copy of the running log's database, taken
+ * from one read snapshot by this separate process while procured runs.
+ */
+static int
+backup(const struct config *c, const char *dir)
+{
+	struct st_config sc;
+	struct st_store *st = NULL;
+	struct pr_buf msg = PR_BUF_INIT;
+	uint64_t size;
+	pr_hash root;
+	int rc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.dir = c->data_dir;
+	sc.readonly = 1;
+	sc.errmsg = &msg;
+	if ((rc = st_open(&sc, &st)) != 0) {
+		log_warnx("store in %s: %s%s%s", c->data_dir, pr_strerror(rc),
+		    msg.len ? ": " : "", msg.len ? (char *)msg.data : "");
+		pr_buf_free(&msg);
+		return 1;
+	}
+	pr_buf_free(&msg);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		log_warn("backup directory %s", dir);
+		st_close(st);
+		return 1;
+	}
+	if ((rc = st_backup(st, dir)) != 0 ||
+	    (rc = st_tree(st, &size, root)) != 0) {
+		log_warnx("backup to %s: %s", dir, pr_strerror(rc));
+		st_close(st);
+		return 1;
+	}
+	log_info("backup of %s written to %s/data.mdb (at least %llu entries)",
+	    c->data_dir, dir, (unsigned long long)size);
+	st_close(st);
+	return 0;
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -437,6 +486,10 @@ main(int argc, char **argv)
 		rc = 0;
 		goto done;
 	}
+	if (backup_dir != NULL) {
+		rc = backup(&d.conf, backup_dir);
+		goto done;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
 	if (evthread_use_pthreads() != 0)
@@ -445,7 +498,7 @@ main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	if ((d.keycache = hmap_new()) == NULL)
 		fatalx("out of memory");
-	if (open_data_dir(&d) != 0) {
+	if (open_data_dir(&d) != 0 || (d.flags = flags_new(&d)) == NULL) {
 		rc = 1;
 		goto fail;
 	}
@@ -494,6 +547,7 @@ fail:
 		event_free(d.ev_hup);
 	ingest_free(d.ingest);
 	http_server_free(d.http);
+	flags_free(d.flags);
 	st_close(d.store);
 	keycache_free(d.keycache);
 	pr_key_free(d.logkey);

@@ -122,6 +122,8 @@ int pp_bid_results(struct pr_parse *p, json_t *obj, unsigned flags,
 int pp_check_lot_refs(struct pr_parse *p, const struct pr_event *ev);
 int pp_check_value(struct pr_parse *p, const struct pr_event *ev);
 int pp_check_milestone_refs(struct pr_parse *p, const struct pr_event *ev);
+/* Every award winner has a valid bid when bids are listed. */
+int pp_check_winners(struct pr_parse *p, const struct pr_event *ev);
 
 /* Enum names, index 0 being the "none" value. */
 extern const char *const pp_scheme_names[];

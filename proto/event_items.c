@@ -4,6 +4,9 @@
  * cross-field checks built on them (references, totals).
  */
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto/err.h"
@@ -92,6 +95,9 @@ quantity(struct pr_parse *p, json_t *o, unsigned itflags, struct pr_item *it)
 	}
 	if (json_is_integer(v)) {
 		i = json_integer_value(v);
+		if (i <= 0)
+			return pp_fail_at(p, "quantity", "bad_quantity",
+			    "the quantity must be greater than zero");
 		if (i > INT64_MAX / PR_QTY_SCALE)
 			return pp_fail_at(p, "quantity", "bad_quantity",
 			    "the quantity is too large");
@@ -221,17 +227,104 @@ item(struct pr_parse *p, json_t *o, unsigned itflags, struct pr_item *it)
 	return 0;
 }
 
-/* Index of the first j < i with ids[j] equal to id, or i. */
-#define FIND_DUP(arr, i, field, found)                                         \
-	do {                                                                   \
-		size_t j_;                                                     \
-		(found) = false;                                               \
-		for (j_ = 0; j_ < (i); j_++)                                   \
-			if (strcmp((arr)[j_] field, (arr)[i] field) == 0) {    \
-				(found) = true;                                \
-				break;                                         \
-			}                                                      \
-	} while (0)
+/*
+ * Duplicate and membership tests over the ids of an array of structs
+ * (the string at base + i * stride + off), sorted so that a 64 KiB event
+ * with thousands of items costs n log n, not n^2.
+ */
+struct idref {
+	const char *s;
+	size_t i;
+};
+
+static const char *
+id_at(const void *base, size_t stride, size_t off, size_t i)
+{
+	return *(const char *const *)((const char *)base + i * stride + off);
+}
+
+static int
+cmp_idref(const void *a, const void *b)
+{
+	const struct idref *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+
+	if (c != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Fail with "duplicate_id" at /list/<i>/key for the first element, in
+ * array order, whose id repeats an earlier one.
+ */
+static int
+no_dups(struct pr_parse *p, const char *list, const void *base, size_t n,
+    size_t stride, size_t off, const char *key, const char *what)
+{
+	struct idref *v;
+	size_t i, first = n, mark;
+	int rc;
+
+	if (n < 2)
+		return 0;
+	if ((v = malloc(n * sizeof(*v))) == NULL)
+		return pp_nomem(p);
+	for (i = 0; i < n; i++) {
+		v[i].s = id_at(base, stride, off, i);
+		v[i].i = i;
+	}
+	qsort(v, n, sizeof(*v), cmp_idref);
+	/* In a run of equal ids the second element is the first repeat. */
+	for (i = 1; i < n; i++)
+		if (strcmp(v[i].s, v[i - 1].s) == 0 &&
+		    (i < 2 || strcmp(v[i - 1].s, v[i - 2].s) != 0) &&
+		    v[i].i < first)
+			first = v[i].i;
+	free(v);
+	if (first == n)
+		return 0;
+	mark = pp_push(p, list);
+	pp_push_index(p, first);
+	rc = pp_fail_at(p, key, "duplicate_id", "%s \"%.*s\" appears twice",
+	    what, pp_clip(id_at(base, stride, off, first), 96),
+	    id_at(base, stride, off, first));
+	pp_pop(p, mark);
+	return rc;
+}
+
+/* A sorted array of ids for membership tests. */
+struct idset {
+	const char **v;
+	size_t n;
+};
+
+static int
+idset_init(
+    struct idset *set, const void *base, size_t n, size_t stride, size_t off)
+{
+	size_t i;
+
+	set->n = n;
+	if ((set->v = malloc((n > 0 ? n : 1) * sizeof(*set->v))) == NULL)
+		return PR_ENOMEM;
+	for (i = 0; i < n; i++)
+		set->v[i] = id_at(base, stride, off, i);
+	qsort(set->v, n, sizeof(*set->v), cmp_str);
+	return 0;
+}
+
+static bool
+idset_has(const struct idset *set, const char *id)
+{
+	return bsearch(&id, set->v, set->n, sizeof(*set->v), cmp_str) != NULL;
+}
 
 int
 pp_items(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
@@ -240,7 +333,6 @@ pp_items(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 	struct pr_item *items;
 	json_t *a = NULL, *o;
 	size_t i, mark, m2;
-	bool dup;
 	int rc;
 
 	if ((rc = pp_array(p, obj, key, flags, &a)) != 0)
@@ -258,19 +350,14 @@ pp_items(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 	{
 		m2 = pp_push_index(p, i);
 		rc = item(p, o, itflags, &items[i]);
-		if (rc == 0) {
-			FIND_DUP(items, i, .id, dup);
-			if (dup)
-				rc = pp_fail_at(p, "id", "duplicate_id",
-				    "item id \"%s\" is used twice",
-				    items[i].id);
-		}
 		pp_pop(p, m2);
 		if (rc != 0)
 			break;
 	}
 	pp_pop(p, mark);
-	if (rc != 0)
+	if (rc != 0 ||
+	    (rc = no_dups(p, key, items, json_array_size(a), sizeof(*items),
+	         offsetof(struct pr_item, id), "id", "item id")) != 0)
 		return rc;
 	*out = items;
 	*n = json_array_size(a);
@@ -284,7 +371,6 @@ pp_parties(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 	struct pr_party *parties;
 	json_t *a = NULL, *o;
 	size_t i, mark, m2;
-	bool dup;
 	int rc;
 
 	if ((rc = pp_array(p, obj, key, flags, &a)) != 0)
@@ -306,22 +392,34 @@ pp_parties(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 			    "expected an object, got %s", pp_typename(o));
 		else
 			rc = pp_party_value(p, o, &parties[i]);
-		if (rc == 0) {
-			FIND_DUP(parties, i, .id, dup);
-			if (dup)
-				rc = pp_fail_at(p, "id", "duplicate_id",
-				    "party \"%s\" is listed twice",
-				    parties[i].id);
-		}
 		pp_pop(p, m2);
 		if (rc != 0)
 			break;
 	}
 	pp_pop(p, mark);
-	if (rc != 0)
+	if (rc != 0 ||
+	    (rc = no_dups(p, key, parties, json_array_size(a), sizeof(*parties),
+	         offsetof(struct pr_party, id), "id", "party")) != 0)
 		return rc;
 	*out = parties;
 	*n = json_array_size(a);
+	return 0;
+}
+
+static int
+lot(struct pr_parse *p, json_t *o, struct pr_lot *l)
+{
+	static const char *const fields[] = {"id", "title", "value", NULL};
+	int rc;
+
+	if (!json_is_object(o))
+		return pp_fail(p, "bad_type", "expected an object, got %s",
+		    pp_typename(o));
+	if ((rc = pp_fields(p, o, fields, NULL)) != 0 ||
+	    (rc = pp_string(p, o, "id", PP_REQ | PP_ID, &l->id)) != 0 ||
+	    (rc = pp_string(p, o, "title", 0, &l->title)) != 0 ||
+	    (rc = pp_money(p, o, "value", 0, &l->has_value, &l->value)) != 0)
+		return rc;
 	return 0;
 }
 
@@ -329,11 +427,9 @@ int
 pp_lots(struct pr_parse *p, json_t *obj, unsigned flags, struct pr_lot **out,
     size_t *n)
 {
-	static const char *const fields[] = {"id", "title", "value", NULL};
 	struct pr_lot *lots;
 	json_t *a = NULL, *o;
 	size_t i, mark, m2;
-	bool dup;
 	int rc = 0;
 
 	if ((rc = pp_array(p, obj, "lots", flags, &a)) != 0 || a == NULL)
@@ -344,26 +440,15 @@ pp_lots(struct pr_parse *p, json_t *obj, unsigned flags, struct pr_lot **out,
 	json_array_foreach(a, i, o)
 	{
 		m2 = pp_push_index(p, i);
-		if (!json_is_object(o))
-			rc = pp_fail(p, "bad_type",
-			    "expected an object, got %s", pp_typename(o));
-		else if ((rc = pp_fields(p, o, fields, NULL)) == 0 &&
-		    (rc = pp_string(p, o, "id", PP_REQ | PP_ID, &lots[i].id)) ==
-		        0 &&
-		    (rc = pp_string(p, o, "title", 0, &lots[i].title)) == 0 &&
-		    (rc = pp_money(p, o, "value", 0, &lots[i].has_value,
-		         &lots[i].value)) == 0) {
-			FIND_DUP(lots, i, .id, dup);
-			if (dup)
-				rc = pp_fail_at(p, "id", "duplicate_id",
-				    "lot id \"%s\" is used twice", lots[i].id);
-		}
+		rc = lot(p, o, &lots[i]);
 		pp_pop(p, m2);
 		if (rc != 0)
 			break;
 	}
 	pp_pop(p, mark);
-	if (rc != 0)
+	if (rc != 0 ||
+	    (rc = no_dups(p, "lots", lots, json_array_size(a), sizeof(*lots),
+	         offsetof(struct pr_lot, id), "id", "lot id")) != 0)
 		return rc;
 	*out = lots;
 	*n = json_array_size(a);
@@ -403,7 +488,6 @@ pp_milestones(struct pr_parse *p, json_t *obj, unsigned flags,
 	struct pr_milestone *ms;
 	json_t *a = NULL, *o;
 	size_t i, mark, m2;
-	bool dup;
 	int rc = 0;
 
 	if ((rc = pp_array(p, obj, "milestones", flags, &a)) != 0 || a == NULL)
@@ -415,19 +499,14 @@ pp_milestones(struct pr_parse *p, json_t *obj, unsigned flags,
 	{
 		m2 = pp_push_index(p, i);
 		rc = milestone(p, o, &ms[i]);
-		if (rc == 0) {
-			FIND_DUP(ms, i, .id, dup);
-			if (dup)
-				rc = pp_fail_at(p, "id", "duplicate_id",
-				    "milestone id \"%s\" is used twice",
-				    ms[i].id);
-		}
 		pp_pop(p, m2);
 		if (rc != 0)
 			break;
 	}
 	pp_pop(p, mark);
-	if (rc != 0)
+	if (rc != 0 ||
+	    (rc = no_dups(p, "milestones", ms, json_array_size(a), sizeof(*ms),
+	         offsetof(struct pr_milestone, id), "id", "milestone id")) != 0)
 		return rc;
 	*out = ms;
 	*n = json_array_size(a);
@@ -477,14 +556,46 @@ bid_result(struct pr_parse *p, json_t *o, struct pr_bid_result *b)
 	return 0;
 }
 
+/* Ranks of the valid bids are exactly 1..n, each once. */
+static int
+ranks(struct pr_parse *p, const struct pr_bid_result *bids, size_t n)
+{
+	size_t i, nvalid = 0, mark;
+	bool *seen;
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		nvalid += bids[i].status == PR_BID_VALID;
+	if ((seen = calloc(nvalid + 1, sizeof(*seen))) == NULL)
+		return pp_nomem(p);
+	for (i = 0; i < n && rc == 0; i++) {
+		if (bids[i].status != PR_BID_VALID)
+			continue;
+		mark = pp_push(p, "bids");
+		pp_push_index(p, i);
+		if (bids[i].rank > (int64_t)nvalid)
+			rc = pp_fail_at(p, "rank", "bad_rank",
+			    "ranks of the %zu valid bids are 1 to %zu without "
+			    "gaps",
+			    nvalid, nvalid);
+		else if (seen[bids[i].rank])
+			rc = pp_fail_at(p, "rank", "bad_rank",
+			    "rank %" PRId64 " is given twice", bids[i].rank);
+		else
+			seen[bids[i].rank] = true;
+		pp_pop(p, mark);
+	}
+	free(seen);
+	return rc;
+}
+
 int
 pp_bid_results(struct pr_parse *p, json_t *obj, unsigned flags,
     struct pr_bid_result **out, size_t *n)
 {
 	struct pr_bid_result *bids;
 	json_t *a = NULL, *o;
-	size_t i, j, mark, m2, nvalid = 0;
-	bool dup;
+	size_t i, mark, m2;
 	int rc = 0;
 
 	if ((rc = pp_array(p, obj, "bids", flags, &a)) != 0 || a == NULL)
@@ -496,39 +607,16 @@ pp_bid_results(struct pr_parse *p, json_t *obj, unsigned flags,
 	{
 		m2 = pp_push_index(p, i);
 		rc = bid_result(p, o, &bids[i]);
-		if (rc == 0) {
-			FIND_DUP(bids, i, .supplier.id, dup);
-			if (dup)
-				rc = pp_fail_at(p, "supplier", "duplicate_id",
-				    "supplier \"%s\" has two results",
-				    bids[i].supplier.id);
-		}
-		if (rc == 0 && bids[i].status == PR_BID_VALID) {
-			nvalid++;
-			for (j = 0; j < i; j++)
-				if (bids[j].status == PR_BID_VALID &&
-				    bids[j].rank == bids[i].rank)
-					rc = pp_fail_at(p, "rank", "bad_rank",
-					    "rank %" PRId64 " is given twice",
-					    bids[i].rank);
-		}
 		pp_pop(p, m2);
 		if (rc != 0)
 			break;
 	}
-	/* Distinct ranks all <= the number of valid bids: exactly 1..n. */
-	for (i = 0; rc == 0 && i < json_array_size(a); i++)
-		if (bids[i].status == PR_BID_VALID &&
-		    bids[i].rank > (int64_t)nvalid) {
-			m2 = pp_push_index(p, i);
-			rc = pp_fail_at(p, "rank", "bad_rank",
-			    "ranks of the %zu valid bids are 1 to %zu without "
-			    "gaps",
-			    nvalid, nvalid);
-			pp_pop(p, m2);
-		}
 	pp_pop(p, mark);
-	if (rc != 0)
+	if (rc != 0 ||
+	    (rc = no_dups(p, "bids", bids, json_array_size(a), sizeof(*bids),
+	         offsetof(struct pr_bid_result, supplier.id), "supplier",
+	         "supplier")) != 0 ||
+	    (rc = ranks(p, bids, json_array_size(a))) != 0)
 		return rc;
 	*out = bids;
 	*n = json_array_size(a);
@@ -538,17 +626,16 @@ pp_bid_results(struct pr_parse *p, json_t *obj, unsigned flags,
 int
 pp_check_lot_refs(struct pr_parse *p, const struct pr_event *ev)
 {
-	size_t i, j, mark;
-	int rc;
+	struct idset lots;
+	size_t i, mark;
+	int rc = 0;
 
-	for (i = 0; i < ev->n_items; i++) {
-		if (ev->items[i].related_lot == NULL)
-			continue;
-		for (j = 0; j < ev->n_lots; j++)
-			if (strcmp(ev->lots[j].id, ev->items[i].related_lot) ==
-			    0)
-				break;
-		if (j < ev->n_lots)
+	if (idset_init(&lots, ev->lots, ev->n_lots, sizeof(*ev->lots),
+	        offsetof(struct pr_lot, id)) != 0)
+		return pp_nomem(p);
+	for (i = 0; i < ev->n_items && rc == 0; i++) {
+		if (ev->items[i].related_lot == NULL ||
+		    idset_has(&lots, ev->items[i].related_lot))
 			continue;
 		mark = pp_push(p, "items");
 		pp_push_index(p, i);
@@ -556,28 +643,28 @@ pp_check_lot_refs(struct pr_parse *p, const struct pr_event *ev)
 		    ev->n_lots == 0 ? "no lots are defined in this event"
 		                    : "no lot has this id");
 		pp_pop(p, mark);
-		return rc;
 	}
-	return 0;
+	free(lots.v);
+	return rc;
 }
 
 int
 pp_check_milestone_refs(struct pr_parse *p, const struct pr_event *ev)
 {
 	const struct pr_milestone *m;
-	size_t i, k, j, mark;
-	int rc;
+	struct idset items;
+	size_t i, k, mark;
+	int rc = 0;
 
 	if (ev->n_items == 0)
 		return 0;
-	for (i = 0; i < ev->n_milestones; i++) {
+	if (idset_init(&items, ev->items, ev->n_items, sizeof(*ev->items),
+	        offsetof(struct pr_item, id)) != 0)
+		return pp_nomem(p);
+	for (i = 0; i < ev->n_milestones && rc == 0; i++) {
 		m = &ev->milestones[i];
-		for (k = 0; k < m->n_items; k++) {
-			for (j = 0; j < ev->n_items; j++)
-				if (strcmp(ev->items[j].id, m->items[k].id) ==
-				    0)
-					break;
-			if (j < ev->n_items)
+		for (k = 0; k < m->n_items && rc == 0; k++) {
+			if (idset_has(&items, m->items[k].id))
 				continue;
 			mark = pp_push(p, "milestones");
 			pp_push_index(p, i);
@@ -587,10 +674,43 @@ pp_check_milestone_refs(struct pr_parse *p, const struct pr_event *ev)
 			    "no item of this event has id \"%s\"",
 			    m->items[k].id);
 			pp_pop(p, mark);
-			return rc;
 		}
 	}
-	return 0;
+	free(items.v);
+	return rc;
+}
+
+int
+pp_check_winners(struct pr_parse *p, const struct pr_event *ev)
+{
+	struct idset valid;
+	size_t i, n = 0, mark;
+	const char **v;
+	int rc = 0;
+
+	if (ev->n_bids == 0)
+		return 0;
+	if ((v = malloc(ev->n_bids * sizeof(*v))) == NULL)
+		return pp_nomem(p);
+	for (i = 0; i < ev->n_bids; i++)
+		if (ev->bids[i].status == PR_BID_VALID)
+			v[n++] = ev->bids[i].supplier.id;
+	if (idset_init(&valid, v, n, sizeof(*v), 0) != 0) {
+		free(v);
+		return pp_nomem(p);
+	}
+	for (i = 0; i < ev->n_suppliers && rc == 0; i++) {
+		if (idset_has(&valid, ev->suppliers[i].id))
+			continue;
+		mark = pp_push(p, "suppliers");
+		pp_push_index(p, i);
+		rc = pp_fail_at(p, "id", "bad_reference",
+		    "a winner must have a valid bid in \"bids\"");
+		pp_pop(p, mark);
+	}
+	free(valid.v);
+	free(v);
+	return rc;
 }
 
 int

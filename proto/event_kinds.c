@@ -241,33 +241,6 @@ pp_kind_bid_reveal(struct pr_parse *p, json_t *root, struct pr_event *ev)
 	return pp_check_value(p, ev);
 }
 
-/* Every winner of an award with bid results has a valid bid. */
-static int
-winners_ranked(struct pr_parse *p, const struct pr_event *ev)
-{
-	size_t i, j, mark;
-	int rc;
-
-	if (ev->n_bids == 0)
-		return 0;
-	for (i = 0; i < ev->n_suppliers; i++) {
-		for (j = 0; j < ev->n_bids; j++)
-			if (ev->bids[j].status == PR_BID_VALID &&
-			    strcmp(ev->bids[j].supplier.id,
-			        ev->suppliers[i].id) == 0)
-				break;
-		if (j < ev->n_bids)
-			continue;
-		mark = pp_push(p, "suppliers");
-		pp_push_index(p, i);
-		rc = pp_fail_at(p, "id", "bad_reference",
-		    "a winner must have a valid bid in \"bids\"");
-		pp_pop(p, mark);
-		return rc;
-	}
-	return 0;
-}
-
 int
 pp_kind_award(struct pr_parse *p, json_t *root, struct pr_event *ev)
 {
@@ -287,7 +260,7 @@ pp_kind_award(struct pr_parse *p, json_t *root, struct pr_event *ev)
 	    (rc = pp_bid_results(p, root, 0, &ev->bids, &ev->n_bids)) != 0 ||
 	    (rc = pp_check_value(p, ev)) != 0)
 		return rc;
-	return winners_ranked(p, ev);
+	return pp_check_winners(p, ev);
 }
 
 int

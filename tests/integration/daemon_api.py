@@ -14,8 +14,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from procured_test import (Daemon, Key, envelope, eq, finish, leaf_hash,
-                           node_hash, ok, open_checkpoint, verify_consistency,
+from procured_test import (Daemon, Key, commitment, envelope, eq, finish,
+                           iso, leaf_hash, make_bin, node_hash, ok,
+                           open_checkpoint, verify_consistency,
                            verify_inclusion)
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "docs",
@@ -25,61 +26,6 @@ EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "docs",
 def example(kind):
     with open(os.path.join(EXAMPLES, kind + ".json")) as f:
         return json.load(f)
-
-
-def bin_check(d11):
-    """Kazakh BIN/IIN check digit, or None when none exists."""
-    digits = [int(c) for c in d11]
-    s = sum(d * w for d, w in zip(digits, range(1, 12))) % 11
-    if s == 10:
-        s = sum(d * w for d, w in
-                zip(digits, [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])) % 11
-        if s == 10:
-            return None
-    return s
-
-
-def make_bin(seed):
-    n = seed
-    while True:
-        d11 = "%02d%02d4%06d" % (n % 25, 1 + n % 12, n)
-        c = bin_check(d11)
-        if c is not None:
-            return "KZ-BIN-" + d11 + str(c)
-        n += 1
-
-
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + \
-        ".%03dZ" % int((t % 1) * 1000)
-
-
-def commitment(ocid, supplier, value, items, nonce):
-    """The bid commitment as proto/event.h specifies it."""
-    def s(x):
-        b = x.encode()
-        return struct.pack(">H", len(b)) + b
-
-    def minor(amount, exp=2):
-        whole, _, frac = amount.partition(".")
-        return int(whole) * 10 ** exp + int((frac + "00")[:exp] or 0)
-
-    def qty(q):
-        return int(round(float(q) * 1000)) if isinstance(q, float) else \
-            int(q) * 1000
-
-    m = b"procured.bid.v1\x00" + s(ocid) + s(supplier)
-    m += value["currency"].encode() + struct.pack(">q", minor(value["amount"]))
-    m += struct.pack(">I", len(items))
-    for it in items:
-        c = it["classification"]
-        codes = [c] + it.get("additionalClassifications", [])
-        m += s(it["id"]) + struct.pack(">H", len(codes))
-        m += b"".join(s(x["scheme"] + ":" + x["id"]) for x in codes)
-        m += struct.pack(">q", qty(it["quantity"]))
-        m += struct.pack(">q", minor(it["unitPrice"]["amount"]))
-    m += bytes.fromhex(nonce)
-    return hashlib.sha256(m).hexdigest()
 
 
 d = Daemon()
@@ -249,6 +195,12 @@ try:
                "a contract signed by the buyer alone")
     submit_err(envelope(contract, buyer, sup_b), 403, "unexpected_signer",
                "a contract co-signed by the wrong supplier")
+    other = copy.deepcopy(contract)
+    other["awardID"] = "not-the-award"
+    st, r = d.submit(envelope(other, buyer, sup_a))
+    ok(st == 409 and r["error"]["code"] in ("bad_reference",
+                                             "parent_mismatch"),
+       "a contract naming another award: 409 (%s)" % r)
     rct = submit_ok(envelope(contract, buyer, sup_a),
                     "a contract signed by buyer and supplier")
 
@@ -331,6 +283,15 @@ try:
     eq([e["kind"] for e in proc["events"]],
        ["plan", "tender", "bid.commit", "bid.commit", "bid.reveal",
         "award", "contract", "payment"], "process chain in log order")
+    st, gz = d.request("GET", "/v1/processes/" + ocid,
+                       headers={"Accept-Encoding": "gzip"})
+    import gzip
+    ok(d.last_headers.get("Content-Encoding") == "gzip" and
+       json.loads(gzip.decompress(gz)) == proc, "gzip when asked")
+    st, b = d.request("GET", "/tile/entries/000.p/%d" % size,
+                      headers={"Accept-Encoding": "gzip"})
+    ok(d.last_headers.get("Content-Encoding") == "gzip" and
+       gzip.decompress(b) == bundle, "entry bundles gzip too: %s %d" % (d.last_headers, len(b)))
     st, s = d.get_json("/v1/search?party=%s" % SA)
     ok(st == 200 and len(s["results"]) >= 4, "search by party")
     st, pr = d.get_json("/v1/prices?item=ATC:J01CA04")

@@ -3,12 +3,13 @@ specifications (C2SP signed notes, RFC 9162 proofs, DSSE) with Python's
 cryptography package: an implementation independent of proto/.
 
 Used by tests/integration/*.py; each test starts its own procured on a
-free loopback port with its data in a temporary directory.
+free loopback port with its data in a temporary directory.  The
+protocol helpers (keys, DSSE, proofs, checkpoints, commitments, the HTTP
+client) live in tools/procured_client.py and are re-exported here.
 """
 
 import base64
 import hashlib
-import http.client
 import json
 import os
 import shutil
@@ -19,13 +20,15 @@ import sys
 import tempfile
 import time
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey, Ed25519PublicKey)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "tools"))
+from procured_client import (  # noqa: E402,F401  (re-exported)
+    PAYLOAD_TYPE, Client, Key, bin_check, commitment, envelope, iso,
+    leaf_hash, make_bin, node_hash, open_checkpoint, pae, verify_consistency,
+    verify_inclusion)
 
 BUILD = os.environ.get("BUILD", "build")
 PROCURED = os.environ.get("PROCURED", os.path.join(BUILD, "procured"))
-PAYLOAD_TYPE = "application/vnd.procured.event+json; version=1"
 
 NPASS = 0
 NFAIL = 0
@@ -53,128 +56,6 @@ def finish():
     sys.exit(1 if NFAIL else 0)
 
 
-# ---- keys and signatures ----
-
-class Key:
-    def __init__(self, priv=None):
-        self.priv = priv or Ed25519PrivateKey.generate()
-        self.pub = self.priv.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        self.keyid = hashlib.sha256(self.pub).hexdigest()
-
-    def sign(self, msg):
-        return self.priv.sign(msg)
-
-    def vkey(self, name):
-        """C2SP signed-note verifier key."""
-        h = hashlib.sha256(name.encode() + b"\n\x01" + self.pub).digest()
-        return "%s+%s+%s" % (name, h[:4].hex(),
-                             base64.b64encode(b"\x01" + self.pub).decode())
-
-    def pem(self):
-        return self.priv.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())
-
-
-def pae(ptype, body):
-    t = ptype.encode()
-    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(body), body)
-
-
-def envelope(event, *keys, ptype=PAYLOAD_TYPE, urlsafe=False):
-    body = event if isinstance(event, bytes) else json.dumps(event).encode()
-    enc = base64.urlsafe_b64encode if urlsafe else base64.b64encode
-    sigs = [{"keyid": k.keyid, "sig": enc(k.sign(pae(ptype, body))).decode()}
-            for k in keys]
-    return {"payloadType": ptype, "payload": enc(body).decode(),
-            "signatures": sigs}
-
-
-# ---- Merkle proofs (RFC 9162 section 2.1) ----
-
-def leaf_hash(data):
-    return hashlib.sha256(b"\x00" + data).digest()
-
-
-def node_hash(l, r):
-    return hashlib.sha256(b"\x01" + l + r).digest()
-
-
-def verify_inclusion(index, size, leaf, proof, root):
-    if index >= size:
-        return False
-    fn, sn, r = index, size - 1, leaf
-    for p in proof:
-        if sn == 0:
-            return False
-        if fn % 2 == 1 or fn == sn:
-            r = node_hash(p, r)
-            while fn % 2 == 0 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root
-
-
-def verify_consistency(m, n, proof, root1, root2):
-    if m == n:
-        return not proof and root1 == root2
-    if m == 0 or m > n or not proof:
-        return False
-    if m & (m - 1) == 0:
-        proof = [root1] + list(proof)
-    fn, sn = m - 1, n - 1
-    while fn % 2 == 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = proof[0]
-    for c in proof[1:]:
-        if sn == 0:
-            return False
-        if fn % 2 == 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            while fn % 2 == 0 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and fr == root1 and sr == root2
-
-
-# ---- signed notes and checkpoints ----
-
-def open_checkpoint(note, vkey):
-    """Verify a C2SP checkpoint against one vkey; return (origin, size,
-    root) or raise ValueError."""
-    name, keyid, b64 = vkey.split("+", 2)
-    raw = base64.b64decode(b64)
-    pub = Ed25519PublicKey.from_public_bytes(raw[1:])
-    text, sep, sigs = note.partition("\n\n")
-    if not sep:
-        raise ValueError("no signature block")
-    text += "\n"
-    good = False
-    for line in sigs.splitlines():
-        if not line.startswith("\u2014 "):
-            raise ValueError("bad signature line %r" % line)
-        sname, sig = line[2:].split(" ")
-        blob = base64.b64decode(sig)
-        if sname == name and blob[:4].hex() == keyid:
-            pub.verify(blob[4:], text.encode())
-            good = True
-    if not good:
-        raise ValueError("no signature by %s" % name)
-    lines = text.split("\n")
-    return lines[0], int(lines[1]), base64.b64decode(lines[2])
-
-
 # ---- the daemon ----
 
 def free_port():
@@ -185,9 +66,10 @@ def free_port():
     return port
 
 
-class Daemon:
+class Daemon(Client):
     def __init__(self, origin="test.procured.example/log", extra=(),
                  admins=None, conf=None):
+        Client.__init__(self, "http://127.0.0.1:1")
         self.tmp = tempfile.mkdtemp(prefix="procured-test.")
         self.data = os.path.join(self.tmp, "data")
         self.origin = origin
@@ -251,38 +133,6 @@ class Daemon:
             self.proc.wait()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def request(self, method, path, body=None, headers=None, timeout=30):
-        c = http.client.HTTPConnection("127.0.0.1", self.port,
-                                       timeout=timeout)
-        try:
-            c.request(method, path, body=body, headers=headers or {})
-            r = c.getresponse()
-            data = r.read()
-            self.last_headers = dict(r.getheaders())
-            return r.status, data
-        finally:
-            c.close()
-
-    def get(self, path):
-        return self.request("GET", path)
-
-    def get_json(self, path):
-        st, data = self.get(path)
-        return st, json.loads(data) if data else None
-
-    def submit(self, env):
-        body = env if isinstance(env, (bytes, str)) else json.dumps(env)
-        st, data = self.request("POST", "/v1/events", body,
-                                {"Content-Type": "application/json"})
-        try:
-            return st, json.loads(data)
-        except ValueError:
-            return st, data
-
-    def vkey(self):
-        return self.get_json("/v1/log")[1]["vkey"]
-
-
 # ---- events, tiles and trees (shared by the reliability tests) ----
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
@@ -295,31 +145,10 @@ def example(kind):
         return json.load(f)
 
 
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + \
-        ".%03dZ" % int((t % 1) * 1000)
 
 
-def bin_check(d11):
-    """Kazakh BIN/IIN check digit, or None when none exists."""
-    digits = [int(c) for c in d11]
-    s = sum(d * w for d, w in zip(digits, range(1, 12))) % 11
-    if s == 10:
-        s = sum(d * w for d, w in
-                zip(digits, [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])) % 11
-        if s == 10:
-            return None
-    return s
 
 
-def make_bin(seed):
-    n = seed
-    while True:
-        d11 = "%02d%02d4%06d" % (n % 25, 1 + n % 12, n)
-        c = bin_check(d11)
-        if c is not None:
-            return "KZ-BIN-" + d11 + str(c)
-        n += 1
 
 
 def grant_event(key, party, roles):
