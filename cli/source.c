@@ -251,3 +251,11 @@ cl_src_consistency(
 	json_decref(j);
 	return 0;
 }
+
+int
+cl_src_deep_check(struct cl_src *s, uint64_t *bad, struct pr_buf *msg)
+{
+	if (s->st == NULL)
+		return 0;
+	return st_verify(s->st, bad, msg);
+}

@@ -46,5 +46,12 @@ int cl_src_tile(struct cl_src *s, const struct pr_tile *t, struct pr_buf *out);
 /* Consistency proof from tree size m to n (0 < m < n). */
 int cl_src_consistency(
     struct cl_src *s, uint64_t m, uint64_t n, pr_hash *proof, size_t *len);
+/*
+ * A data directory's own deep check (st_verify(): every stored hash,
+ * checkpoint and record digest): 0, or PR_ECORRUPT with *bad the first
+ * damaged entry (UINT64_MAX when none is to blame) and a sentence appended
+ * to msg.  0 at once for a server.
+ */
+int cl_src_deep_check(struct cl_src *s, uint64_t *bad, struct pr_buf *msg);
 
 #endif

@@ -321,6 +321,23 @@ vf_verify(struct cl_ctx *ctx, const struct cl_args *a, struct vf_outcome *o)
 		ex = ex == CL_EXIT_LOCAL && !dir ? CL_EXIT_NET : ex;
 		goto clear_cp;
 	}
+	/* A data directory also holds what is not served: the tree's inner
+	 * hashes, older checkpoints, indexes and state.  Check them too. */
+	if (!r.failed && dir != NULL) {
+		struct pr_buf m = PR_BUF_INIT;
+		uint64_t bad = VF_NO_ENTRY;
+
+		if ((rc = cl_src_deep_check(r.src, &bad, &m)) == PR_ECORRUPT) {
+			vf_failf(&r.fail, bad, "store_damaged", "%s",
+			    m.len ? (char *)m.data : "the store is damaged");
+			r.failed = 1;
+		}
+		pr_buf_free(&m);
+		if (rc != 0 && rc != PR_ECORRUPT) {
+			ex = cl_err_rc(rc, "%s", "");
+			goto clear_cp;
+		}
+	}
 done:
 	if (!r.failed && state != NULL) {
 		free(st.origin);

@@ -293,7 +293,13 @@ prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 	int rc;
 
 	w = pr_tile_width(PR_TILE_ENTRIES, n, r->size);
-	if ((rc = vf_fetch_get(r->fetch, n, &b->bundle, &r->tile0)) != 0)
+	if ((rc = vf_fetch_get(r->fetch, n, &b->bundle, &r->tile0)) ==
+	    PR_ECORRUPT)
+		/* A damaged store: a failure, not a wait for the next one. */
+		return vfail(r, n * PR_TILE_WIDTH, "store_damaged",
+		    "entry bundle %llu cannot be read: %s",
+		    (unsigned long long)n, pr_errmsg(rc));
+	if (rc != 0)
 		return rc;
 	r->bundles++;
 	r->hash_tiles++;

@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "proto/err.h"
 #include "proto/errmsg.h"
@@ -10,11 +11,15 @@ static _Thread_local int errmsg_code;
 int
 pr_errmsg_set(int err, const char *fmt, ...)
 {
+	char text[sizeof(errmsg_text)];
 	va_list ap;
 
+	/* Via a copy: callers may wrap the current message, passing
+	 * pr_errmsg() as an argument. */
 	va_start(ap, fmt);
-	vsnprintf(errmsg_text, sizeof(errmsg_text), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	memcpy(errmsg_text, text, sizeof(text));
 	errmsg_code = err;
 	return err;
 }

@@ -254,9 +254,10 @@ check_key_event(const struct pr_policy *p, const struct pr_policy_input *in,
 	if (rc == PR_ENOTFOUND || old.admin_config)
 		return deny(err, PR_ECONFLICT, 409, "unknown_key", "/keyid",
 		    "key %s was never granted in this log%s", keyid,
-		    old.admin_config ? " (configured admin keys are removed "
-		                       "from the configuration)"
-		                     : "");
+		    rc == 0 && old.admin_config
+		        ? " (configured admin keys are removed "
+		          "from the configuration)"
+		        : "");
 	if (old.revoked != 0)
 		return deny(err, PR_ECONFLICT, 409, "key_revoked", "/keyid",
 		    "key %s is already revoked", keyid);

@@ -13,11 +13,27 @@ if [ "${SAN:-0}" = 1 ]; then
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
 
+# VALGRIND=1: every test program, and procured itself, under memcheck
+# (tests/valgrind.sh); reports are kept in $BUILD/valgrind/.
+VG=
+if [ "${VALGRIND:-0}" = 1 ]; then
+	if ! command -v valgrind >/dev/null; then
+		echo "VALGRIND=1: valgrind is not installed" >&2
+		exit 1
+	fi
+	export VG_LOGDIR="$BUILD/valgrind"
+	rm -rf "$VG_LOGDIR"
+	VG="sh tests/valgrind.sh"
+	export PROCURED_BIN="${PROCURED:-$BUILD/procured}"
+	export PROCURED="$PWD/tests/valgrind-procured"
+	export VALGRIND
+fi
+
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	nunit=$((nunit + 1))
 	echo "== unit: $(basename "$t")"
-	if ! "$t"; then
+	if ! $VG "$t"; then
 		failed="$failed $(basename "$t")"
 	fi
 done
@@ -27,7 +43,7 @@ for r in "$BUILD"/tests/replay_*; do
 	name=${r##*/replay_}
 	nfuzz=$((nfuzz + 1))
 	echo "== fuzz corpus: $name"
-	if ! "$r" "tests/fuzz/corpus/$name"; then
+	if ! $VG "$r" "tests/fuzz/corpus/$name"; then
 		failed="$failed replay_$name"
 	fi
 done

@@ -5,11 +5,14 @@
 # corpus (tests/fuzz/corpus/NAME/, read only: new inputs go to
 # build/fuzz/run/NAME/).  A crash, leak, timeout or sanitizer report
 # fails the run and leaves the input in build/fuzz/run/NAME/.  Prints
-# the executions and corpus size of each harness, and the total.
+# the executions and coverage of each harness, and the total.
+# FUZZ_BIN_DIR and FUZZ_RUN_DIR move the harnesses and the output.
 set -u
 SECS=${FUZZ_SECONDS:-15}
 JOBS=${FUZZ_JOBS:-$(nproc)}
-RUN=build/fuzz/run
+BIN=${FUZZ_BIN_DIR:-build/fuzz}
+RUN=${FUZZ_RUN_DIR:-build/fuzz/run}
+export FUZZ_SECONDS=$SECS FUZZ_RUN_DIR=$RUN
 
 if [ "${1:-}" = --one ]; then
 	bin=$2
@@ -37,9 +40,9 @@ if [ "${1:-}" = --one ]; then
 	exit $rc
 fi
 
-set -- build/fuzz/fuzz_*
+set -- "$BIN"/fuzz_*
 if [ ! -x "$1" ]; then
-	echo "no harnesses in build/fuzz/: run make fuzz" >&2
+	echo "no harnesses in $BIN/: run make fuzz" >&2
 	exit 1
 fi
 mkdir -p "$RUN"

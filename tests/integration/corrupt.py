@@ -7,9 +7,9 @@ derived state) by database, through the store's record digests.
 A flip that lands in free or unused space changes nothing stored; the
 test tells those apart by digesting every database of the copy
 (tests/tools/dbdigest) and comparing with the original.  Every copy whose
-stored data changed (or became unreadable) must then fail
-tests/tools/storecheck (st_open read-only + st_verify, what `procurectl
-verify --data-dir` runs first).
+stored data changed (or became unreadable) must then fail both
+tests/tools/storecheck (st_open read-only + st_verify) and `procurectl
+verify --data-dir` (which runs its own audit and then st_verify).
 
 Usage: corrupt.py [--trials N] [--seed S]  (CORRUPT_TRIALS, CORRUPT_SEED)
 """
@@ -27,9 +27,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from procured_test import (BUILD, PROCURECTL, Daemon, Key, envelope, eq,
                            finish, grant_event, make_bin, ok, plan_event)
 
-# HOOK: also run `procurectl verify --data-dir` on every changed copy
-# (CORRUPT_PROCURECTL_VERIFY=1) once it accepts admin-signed entries.
-PROCURECTL_VERIFY = os.environ.get("CORRUPT_PROCURECTL_VERIFY", "0") == "1"
+# `procurectl verify --data-dir` on every changed copy too (the
+# auditor's tool); CORRUPT_PROCURECTL_VERIFY=0 leaves it out.
+PROCURECTL_VERIFY = os.environ.get("CORRUPT_PROCURECTL_VERIFY", "1") == "1"
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--trials", type=int,
@@ -46,9 +46,13 @@ rng = random.Random(args.seed)
 TOOLS = os.path.join(BUILD, "tests", "tools")
 
 
-def run(argv):
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=120)
+def run(argv, timeout=60):
+    """Exit status and output; status None if it ran past timeout."""
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "(no answer in %d s)" % timeout
     return p.returncode, p.stdout.decode(errors="replace")
 
 
@@ -102,7 +106,8 @@ try:
     fsize = os.path.getsize(os.path.join(orig, "data.mdb"))
 
     counts = {"unchanged": 0, "verify": 0, "refused": 0, "crash": 0,
-              "error": 0, "silent": 0}
+              "error": 0, "silent": 0, "cli_hang": 0,
+              "cli_crash": 0}
     silent_dbs = {}
     trial_dir = os.path.join(d.tmp, "trial")
     for t in range(args.trials):
@@ -164,6 +169,17 @@ try:
                 counts["silent"] += 1
                 print("# trial %d: procurectl verify passes: %s" %
                       (t, changed))
+            elif prc is None:
+                counts["cli_hang"] += 1
+                print("# trial %d: procurectl verify hangs; changed %s" %
+                      (t, changed))
+                if args.keep:
+                    shutil.copytree(trial_dir, os.path.join(
+                        args.keep, "cli%d" % t), dirs_exist_ok=True)
+            elif prc < 0:
+                counts["cli_crash"] += 1
+                print("# trial %d: procurectl verify killed by signal %d; "
+                      "changed %s" % (t, -prc, changed))
     print("# %d trials (seed %d): %s" % (
         args.trials, args.seed,
         ", ".join("%s %d" % kv for kv in sorted(counts.items()))))
@@ -174,8 +190,10 @@ try:
        "is detected or refused")
     # LMDB trusts its pages: a damaged page can still crash the reader
     # inside LMDB (a loud failure, counted here, never a pass).
-    print("# crashes inside LMDB: %d of %d changed stores" %
-          (counts["crash"], args.trials - counts["unchanged"]))
+    print("# crashes inside LMDB: storecheck %d, procurectl %d, of %d "
+          "changed stores" % (counts["crash"], counts["cli_crash"],
+                              args.trials - counts["unchanged"]))
+    ok(counts["cli_hang"] == 0, "procurectl verify never hangs")
     ok(counts["verify"] + counts["refused"] > 0, "some flips hit data")
 finally:
     d.cleanup()

@@ -12,7 +12,7 @@ every restart:
   - envelopes whose submission was cut off by the kill are submitted again
     and get a receipt (the same one if they had been logged);
   - `procurectl verify` (state file: consistency with its last run, and
-    every new entry's signatures and authorization) passes (see HOOK).
+    every new entry's signatures and authorization) passes.
 
 Usage: crash.py [--rounds N] [--seed S] [--submitters K] [--max-load-ms MS]
 Environment: CRASH_ROUNDS, CRASH_SEED.  The seed is printed first; the
@@ -37,13 +37,10 @@ from procured_test import (PROCURECTL, Daemon, Key, envelope, fetch_leaves,
                            open_checkpoint, plan_event, roots_at,
                            verify_consistency, verify_inclusion)
 
-# HOOK: `procurectl verify` after every round.  Off by default until it
-# accepts entries signed by the admin keys it is given (it does not add
-# them to the keys it checks signatures with); turn it on with
-# CRASH_PROCURECTL_VERIFY=1, or make it the default here once it does.
-# The checks done here in Python (every receipt's entry, every
+# `procurectl verify` after every round (CRASH_PROCURECTL_VERIFY=0 turns
+# it off); the checks done here in Python (every receipt's entry, every
 # checkpoint's root, consistency proofs) run either way.
-PROCURECTL_VERIFY = os.environ.get("CRASH_PROCURECTL_VERIFY", "0") == "1"
+PROCURECTL_VERIFY = os.environ.get("CRASH_PROCURECTL_VERIFY", "1") == "1"
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rounds", type=int,
