@@ -270,6 +270,47 @@ summary_json(const struct loaded *l)
 	    ev->has_value ? moneyj(&ev->value) : json_null());
 }
 
+struct want_key {
+	enum pr_index_type type;
+	const char *key;
+	int found;
+};
+
+static int
+find_key(void *ctx, enum pr_index_type type, const char *key, size_t len)
+{
+	struct want_key *w = ctx;
+
+	if (type == w->type && strlen(w->key) == len &&
+	    memcmp(w->key, key, len) == 0)
+		w->found = 1;
+	return 0;
+}
+
+/* Every search parameter given must match, not just the indexed one. */
+static int
+search_matches(struct http_req *r, const struct loaded *l)
+{
+	static const struct {
+		const char *param;
+		enum pr_index_type type;
+	} f[] = {{"ocid", PR_INDEX_OCID}, {"party", PR_INDEX_PARTY},
+	    {"item", PR_INDEX_ITEM}, {"kind", PR_INDEX_KIND}};
+	struct want_key w;
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if ((w.key = http_query_str(r, f[i].param)) == NULL)
+			continue;
+		w.type = f[i].type;
+		w.found = 0;
+		pr_event_index_keys(l->ev, find_key, &w);
+		if (!w.found)
+			return 0;
+	}
+	return 1;
+}
+
 void
 query_search(struct http_req *r, void *arg)
 {
@@ -348,7 +389,8 @@ query_search(struct http_req *r, void *arg)
 			if (load(d, idx[i], &l) != 0)
 				continue;
 			if ((int64_t)l.ent.log_time >= from &&
-			    (int64_t)l.ent.log_time < to) {
+			    (int64_t)l.ent.log_time < to &&
+			    search_matches(r, &l)) {
 				json_array_append_new(res, summary_json(&l));
 				got++;
 			}

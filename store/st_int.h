@@ -31,6 +31,7 @@
  *                MDB_DUPFIXED, values appended with MDB_APPENDDUP.
  *   time         u64 BE log time ms || u64 BE index -> empty.  MDB_APPEND.
  *   state        caller's key bytes -> caller's value bytes.
+ *   meta "digest" one sum of record hashes a database (see digest.c).
  *
  * Outside LMDB, in the data directory: signed-tree (see rollback.c).
  */
@@ -68,6 +69,7 @@ extern const char *const sti_dbname[ST_NDB];
 #define STI_LEVELS 8 /* tile levels: 8 * 8 = 64 tree levels */
 /* With MDB_APPEND or MDB_APPENDDUP: a KEYEXIST answer is not an error. */
 #define STI_EXIST_OK 0x80000000u
+#define STI_DIG_LEN 32 /* a record digest sum (digest.c) */
 
 struct sti_head {
 	uint64_t size;
@@ -107,6 +109,9 @@ struct st_store {
 	struct sti_tile *tiles; /* STI_LEVELS, writer scratch */
 	uint8_t *segbuf; /* segsize bytes, writer scratch */
 	uint8_t *tilebuf; /* one full tile record, writer scratch */
+	/* Record digests as of the last commit (digest.c). */
+	uint8_t digest[ST_NDB][STI_DIG_LEN];
+	int have_digest;
 };
 
 /* A write transaction that remembers its first error (raw LMDB code,
@@ -116,6 +121,11 @@ struct sti_wtxn {
 	struct st_store *st;
 	MDB_txn *txn;
 	int rc;
+	/* Record digests with this transaction's writes; stored by
+	 * sti_wend() when dirty and adopted once committed. */
+	uint8_t dig[ST_NDB][STI_DIG_LEN];
+	int digdirty;
+	struct evp_md_ctx_st *md;
 };
 
 /* env.c */
@@ -137,6 +147,16 @@ int sti_recover(struct st_store *st);
 void sti_adopt_mapsize(struct st_store *st);
 int sti_get(struct st_store *st, MDB_txn *txn, enum sti_db db, const void *k,
     size_t klen, MDB_val *v);
+
+/* digest.c */
+int sti_dig_tracked(enum sti_db db);
+int sti_dig_rec(struct evp_md_ctx_st *md, uint8_t sum[STI_DIG_LEN],
+    enum sti_db db, const MDB_val *k, const MDB_val *v, int sub);
+void sti_dig_sub(uint8_t sum[STI_DIG_LEN], const uint8_t h[STI_DIG_LEN]);
+int sti_dig_put(
+    struct st_store *st, MDB_txn *txn, const uint8_t sums[ST_NDB][STI_DIG_LEN]);
+int sti_dig_open(struct st_store *st);
+int sti_dig_verify(struct st_store *st, struct pr_buf *msg);
 
 /* read.c */
 int sti_head(struct st_store *st, MDB_txn *txn, struct sti_head *h);

@@ -271,10 +271,14 @@ int st_backup(struct st_store *st, const char *path);
 /*
  * Deep check for audits: recomputes every leaf hash from the stored
  * entries, every stored tree hash above it, and every stored checkpoint's
- * root.  On mismatch returns PR_ECORRUPT and sets *bad to the index of the
- * first entry whose hash (or a tree node above it) disagrees, with a
- * sentence appended to msg (may be NULL).  Reads in chunks of separate
- * snapshots; safe while appends run (checks the tree as of its start).
+ * root; then rescans every other record (checkpoint notes, lookups,
+ * indexes, derived state) against the sums of record hashes the store
+ * keeps with each write.  On mismatch returns PR_ECORRUPT and sets *bad
+ * to the index of the first entry whose hash (or a tree node above it)
+ * disagrees, or UINT64_MAX when the damage is not in one entry (the
+ * sentence appended to msg, which may be NULL, names the database).
+ * Reads in chunks of separate snapshots; safe while appends run (checks
+ * the tree as of its start).
  */
 int st_verify(struct st_store *st, uint64_t *bad, struct pr_buf *msg);
 

@@ -294,6 +294,13 @@ try:
        gzip.decompress(b) == bundle, "entry bundles gzip too: %s %d" % (d.last_headers, len(b)))
     st, s = d.get_json("/v1/search?party=%s" % SA)
     ok(st == 200 and len(s["results"]) >= 4, "search by party")
+    st, s = d.get_json("/v1/search?party=%s&kind=bid.reveal" % SA)
+    eq([x["kind"] for x in s["results"]], ["bid.reveal"],
+       "search by party and kind applies both")
+    st, s = d.get_json("/v1/search?kind=contract&item=ATC:J01CA04&ocid=" +
+                       ocid)
+    eq([x["kind"] for x in s["results"]], ["contract"],
+       "search by kind, item and ocid applies all three")
     st, pr = d.get_json("/v1/prices?item=ATC:J01CA04")
     eq((st, pr.get("median"), pr.get("count")), (200, "27.90", 1),
        "prices for amoxicillin from the contract")

@@ -77,12 +77,19 @@ test_rollback(void **state)
 	assert_int_equal(append(st, 0, 10, 1), 0);
 	assert_int_equal(st_backup(st, bak), 0);
 	assert_int_equal(st_backup(st, bak), PR_EEXIST);
+	put_file(dir, bak, "signed-tree"); /* the tree signed by then */
 	assert_int_equal(append(st, 10, 10, 1), 0);
 	st_close(st);
 
-	/* The backup is a working store with the older tree. */
+	/* The backup alone is refused: nothing says which trees the log
+	 * signed after it was taken. */
 	other = tst_mkdtemp();
 	put_file(bak, other, "data.mdb");
+	assert_int_equal(open_msg(other, 0, &st, &msg), PR_EROLLBACK);
+	assert_non_null(strstr((char *)msg.data, "signed-tree is missing"));
+	pr_buf_reset(&msg);
+	/* With the tree signed when it was taken, it is a working store. */
+	put_file(bak, other, "signed-tree");
 	assert_int_equal(tst_open(other, 0, &st), 0);
 	assert_int_equal(st_tree(st, &size, NULL), 0);
 	assert_int_equal(size, 10);
