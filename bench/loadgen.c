@@ -24,7 +24,9 @@
  * bench/mkload writes them); nothing is signed here.  Results go to
  * stdout as "name value" lines: throughput of answered requests, latency
  * percentiles in milliseconds, and counts by HTTP status (status 0:
- * connection failed before an answer).
+ * connection failed before an answer).  A request whose kept-alive
+ * connection the server closed before answering (idle timeout) is sent
+ * again on a new connection and counted once, under "retries".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +52,9 @@
 #define NSTATUS 600
 
 enum cstate { C_IDLE, C_BUSY, C_DEAD };
+/* Why a connection broke. */
+enum fail { F_WRITE, F_EOF, F_READ, F_PARSE };
+static const char *const fail_names[] = {"write", "eof", "read", "parse"};
 
 struct conn {
 	int fd;
@@ -63,6 +68,7 @@ struct conn {
 	size_t sent; /* bytes of head + body written */
 	double t_sched; /* when the request was due (latency origin) */
 	int counted; /* counts in the main statistics */
+	int tries; /* times sent again after the server closed */
 	/* response being read */
 	char *rbuf;
 	size_t rlen, rcap;
@@ -91,7 +97,8 @@ struct gen {
 	double *lat;
 	size_t nlat, latcap;
 	uint64_t status[NSTATUS];
-	uint64_t errors, reconnects, ok;
+	uint64_t errors, reconnects, retries, ok;
+	uint64_t fails[4]; /* by enum fail */
 	double t_last;
 };
 
@@ -255,14 +262,42 @@ conn_flush(struct gen *g, struct conn *c)
 }
 
 static void
-conn_fail(struct gen *g, struct conn *c)
+conn_fail(struct gen *g, struct conn *c, enum fail why)
 {
+	g->fails[why]++;
 	if (c->state == C_BUSY)
 		record(g, c, 0);
 	conn_close(g, c);
 	g->reconnects++;
 	if (conn_open(g, c) != 0)
 		c->state = C_DEAD;
+}
+
+/*
+ * The server closed a kept-alive connection without answering (its idle
+ * timeout): send the same request again on a new connection, as HTTP
+ * clients do.  1 if it was resent.
+ */
+static int
+conn_retry(struct gen *g, struct conn *c)
+{
+	int tries = c->tries;
+
+	if (tries >= 3)
+		return 0;
+	conn_close(g, c);
+	g->reconnects++;
+	if (conn_open(g, c) != 0)
+		return 0;
+	g->retries++;
+	c->state = C_BUSY;
+	c->sent = 0;
+	c->tries = tries + 1;
+	if (conn_flush(g, c) != 0) {
+		conn_fail(g, c, F_WRITE);
+		return 1;
+	}
+	return 1;
 }
 
 static void
@@ -283,12 +318,13 @@ send_req(struct gen *g, struct conn *c, const char *body, size_t len,
 	c->sent = 0;
 	c->t_sched = t_sched;
 	c->counted = counted;
+	c->tries = 0;
 	c->rlen = 0;
 	c->state = C_BUSY;
 	if (counted)
 		g->inflight++;
 	if (conn_flush(g, c) != 0)
-		conn_fail(g, c);
+		conn_fail(g, c, F_WRITE);
 }
 
 /*
@@ -354,8 +390,11 @@ conn_read(struct gen *g, struct conn *c)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			break;
+		if (n == 0 && c->state == C_BUSY && c->rlen == 0 &&
+		    c->sent == c->headlen + c->bodylen && conn_retry(g, c))
+			return;
 		if (n <= 0) {
-			conn_fail(g, c);
+			conn_fail(g, c, n == 0 ? F_EOF : F_READ);
 			return;
 		}
 		c->rlen += (size_t)n;
@@ -368,7 +407,7 @@ conn_read(struct gen *g, struct conn *c)
 	if (r == 0)
 		return;
 	if (r < 0) {
-		conn_fail(g, c);
+		conn_fail(g, c, F_PARSE);
 		return;
 	}
 	record(g, c, status);
@@ -629,7 +668,7 @@ main(int argc, char **argv)
 			}
 			if ((evs[j].events & EPOLLOUT) && c->state == C_BUSY &&
 			    conn_flush(&g, c) != 0) {
-				conn_fail(&g, c);
+				conn_fail(&g, c, F_WRITE);
 				continue;
 			}
 			if (evs[j].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
@@ -662,6 +701,11 @@ main(int argc, char **argv)
 			printf("loadgen_status_%zu %llu\n", i,
 			    (unsigned long long)g.status[i]);
 	printf("loadgen_reconnects %llu\n", (unsigned long long)g.reconnects);
+	printf("loadgen_retries %llu\n", (unsigned long long)g.retries);
+	for (i = 0; i < 4; i++)
+		if (g.fails[i] > 0)
+			printf("loadgen_broken_%s %llu\n", fail_names[i],
+			    (unsigned long long)g.fails[i]);
 	if (g.errors > 0 || g.ok != g.nlat)
 		rc = 1;
 done:
