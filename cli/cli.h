@@ -24,6 +24,7 @@
 #define CL_EXIT_NET 3 /* server or network error */
 #define CL_EXIT_LOCAL 4 /* local file or key error */
 
+#define CL_VERSION "0.1"
 #define CL_DEFAULT_SERVER "http://127.0.0.1:8480"
 #define CL_DEFAULT_TIMEOUT 30
 
@@ -57,6 +58,8 @@ enum cl_optid {
 	CL_O_THREADS,
 	CL_O_ADMIN,
 	CL_O_QUIET,
+	CL_O_CHECK,
+	CL_O_LEAF,
 	CL_O_COUNT
 };
 
@@ -119,6 +122,7 @@ struct cl_ctx {
 	int out_tty; /* stdout is a terminal */
 	int err_tty; /* stderr is a terminal */
 	struct cl_http *http; /* opened on first use, see cl_server() */
+	int server_exit; /* exit status when cl_server() failed */
 };
 
 struct cl_cmd {
@@ -142,6 +146,8 @@ void cl_errx(const char *fmt, ...) PR_PRINTF(1, 2);
  * otherwise.
  */
 int cl_err_rc(int rc, const char *fmt, ...) PR_PRINTF(2, 3);
+/* Prefix the recorded detail of rc with "what: "; returns rc. */
+int cl_wrap(int rc, const char *fmt, ...) PR_PRINTF(2, 3);
 /* The exit status that suits a PR_E* code (as above). */
 int cl_exit_for(int rc);
 

@@ -26,7 +26,7 @@ cmd_keygen(struct cl_ctx *ctx, const struct cl_args *a)
 	    {"keyid", "keyid", 0, -1, 0},
 	};
 	const char *name = cl_opt(a, CL_O_NAME), *out = cl_opt(a, CL_O_OUT);
-	struct pr_buf vkey = PR_BUF_INIT;
+	struct pr_buf vkey = PR_BUF_INIT, pub = PR_BUF_INIT;
 	struct pr_key *k;
 	int rc, ex = CL_EXIT_LOCAL;
 
@@ -42,7 +42,9 @@ cmd_keygen(struct cl_ctx *ctx, const struct cl_args *a)
 	}
 	if ((rc = pr_key_generate(&k)) != 0)
 		return cl_err_rc(rc, "cannot generate a key");
-	if ((rc = pr_key_vkey_format(k, name, &vkey)) != 0) {
+	if ((rc = pr_key_vkey_format(k, name, &vkey)) != 0 ||
+	    (rc = pr_b64_encode(&pub, pr_key_raw_public(k), PR_KEY_PUB_LEN)) !=
+	        0) {
 		ex = cl_err_rc(rc, "%s", name);
 		goto free_key;
 	}
@@ -54,28 +56,30 @@ cmd_keygen(struct cl_ctx *ctx, const struct cl_args *a)
 		goto free_vkey;
 	}
 	if (ctx->mode == CL_JSON) {
-		json_t *j =
-		    json_pack("{s:s, s:s, s:s, s:s}", "name", name, "file", out,
-		        "vkey", (char *)vkey.data, "keyid", pr_key_keyid(k));
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", name,
+		    "file", out, "vkey", (char *)vkey.data, "keyid",
+		    pr_key_keyid(k), "public_key", (char *)pub.data);
 
 		rc = j ? cl_json_print(j, stdout) : PR_ENOMEM;
 		json_decref(j);
 	} else if (ctx->mode == CL_CSV) {
 		struct cl_table t;
-		const char *row[2] = {(char *)vkey.data, pr_key_keyid(k)};
+		const char *row[3] = {
+		    (char *)vkey.data, pr_key_keyid(k), (char *)pub.data};
 
-		cl_table_init(&t, cols, 2);
+		cl_table_init(&t, cols, 3);
 		if ((rc = cl_table_add(&t, row)) == 0)
 			rc = cl_table_print(&t, CL_CSV, stdout);
 		cl_table_free(&t);
 	} else
 		/* The vkey alone on the first line, for scripts. */
-		rc = printf("%s\nkeyid %s\n", (char *)vkey.data,
-		         pr_key_keyid(k)) < 0
+		rc = printf("%s\nkeyid %s\npublicKey %s\n", (char *)vkey.data,
+		         pr_key_keyid(k), (char *)pub.data) < 0
 		    ? PR_EIO
 		    : 0;
 	ex = rc == 0 ? CL_EXIT_OK : cl_err_rc(rc, "output");
 free_vkey:
+	pr_buf_free(&pub);
 	pr_buf_free(&vkey);
 free_key:
 	pr_key_free(k);

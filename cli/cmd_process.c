@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/kv.h"
 #include "proto/err.h"
 #include "proto/money.h"
 
@@ -71,8 +72,8 @@ collect_parties(json_t *parties, const json_t *events)
 	}
 }
 
-/* "Name (role); ..." from the signers, for a person; "id:role;..." for
- * CSV. */
+/* "role+role: Name; ..." from the signers for a person (role first, so
+ * a cut name keeps it); "id:role+role;..." for CSV. */
 static int
 signed_by(
     const json_t *signers, const json_t *parties, int csv, struct pr_buf *out)
@@ -90,23 +91,20 @@ signed_by(
 		    : NULL;
 		if (i > 0)
 			rc = pr_buf_append_str(out, csv ? ";" : "; ");
-		if (rc == 0)
-			rc = pr_buf_append_str(out,
-			    !csv && name ? name
-			        : party  ? party
-			                 : "?");
+		if (rc == 0 && csv)
+			rc = pr_buf_printf(out, "%s:", party ? party : "?");
 		json_array_foreach(json_object_get(s, "roles"), k, r)
 		{
 			if (rc == 0)
-				rc = pr_buf_printf(out, "%s%s",
-				    k == 0 ? (csv ? ":" : " (")
-				           : (csv ? "+" : ", "),
+				rc = pr_buf_printf(out, "%s%s", k ? "+" : "",
 				    json_string_value(r) ? json_string_value(r)
 				                         : "?");
 		}
-		if (rc == 0 && !csv &&
-		    json_array_size(json_object_get(s, "roles")))
-			rc = pr_buf_append_byte(out, ')');
+		if (rc == 0 && !csv)
+			rc = pr_buf_printf(out, ": %s",
+			    name        ? name
+			        : party ? party
+			                : "?");
 	}
 	return rc;
 }
@@ -250,26 +248,35 @@ free_bufs:
 static int
 link_nodes(struct pnode *nodes, size_t n, const json_t *events)
 {
+	struct cl_kv *byleaf;
+	struct cl_kv_ent *e;
 	const char *ph, *lh;
 	size_t i, k;
+	int rc = 0;
 
-	for (i = 0; i < n; i++) {
+	if ((rc = cl_kv_new(&byleaf)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
 		nodes[i].ev = json_array_get(events, i);
 		nodes[i].kind =
 		    json_string_value(json_object_get(nodes[i].ev, "kind"));
-		if (nodes[i].kind == NULL)
-			return PR_EPROTO;
+		if (nodes[i].kind == NULL) {
+			rc = PR_EPROTO;
+			break;
+		}
 		nodes[i].parent = nodes[i].first_child = nodes[i].last_child =
 		    nodes[i].next_sibling = -1;
 		ph = json_string_value(json_object_get(nodes[i].ev, "parent"));
-		for (k = 0; ph != NULL && k < i; k++) {
-			lh = json_string_value(
-			    json_object_get(nodes[k].ev, "leaf_hash"));
-			if (lh != NULL && strcmp(lh, ph) == 0)
-				break;
-		}
-		if (ph == NULL || k == i)
+		lh = json_string_value(
+		    json_object_get(nodes[i].ev, "leaf_hash"));
+		e = ph ? cl_kv_find(byleaf, ph, strlen(ph)) : NULL;
+		if (lh != NULL &&
+		    (rc = cl_kv_put(
+		         byleaf, lh, strlen(lh), &i, sizeof(i), NULL)) != 0)
+			break;
+		if (e == NULL)
 			continue;
+		memcpy(&k, e->val, sizeof(k));
 		nodes[i].parent = (long)k;
 		if (nodes[k].last_child < 0)
 			nodes[k].first_child = (long)i;
@@ -277,7 +284,8 @@ link_nodes(struct pnode *nodes, size_t n, const json_t *events)
 			nodes[nodes[k].last_child].next_sibling = (long)i;
 		nodes[k].last_child = (long)i;
 	}
-	return 0;
+	cl_kv_free(byleaf, NULL);
+	return rc;
 }
 
 int
@@ -287,7 +295,7 @@ cmd_process(struct cl_ctx *ctx, const struct cl_args *a)
 	    {"kind", "EVENT", 0, -1, 0},
 	    {"index", "INDEX", CL_COL_RIGHT, -1, 0},
 	    {"log_time", "LOG TIME", 0, -1, 0},
-	    {"signers", "SIGNED BY", 0, -1, 44},
+	    {"signers", "SIGNED BY", 0, -1, 64},
 	    {"value", "VALUE", CL_COL_NUMBER, 7, 0},
 	    {"contracted", "CONTRACTED", CL_COL_NUMBER, 7, 0},
 	    {"paid", "PAID", CL_COL_NUMBER, 7, 0},
@@ -327,10 +335,13 @@ cmd_process(struct cl_ctx *ctx, const struct cl_args *a)
 		ex = cl_err_rc(PR_ENOMEM, "%s", "");
 		goto free_all;
 	}
-	if (link_nodes(w.nodes, n, events) != 0) {
-		cl_errx("the server's answer for %s has an event without a "
-		        "kind",
-		    a->pos[0]);
+	if ((rc = link_nodes(w.nodes, n, events)) != 0) {
+		if (rc == PR_ENOMEM)
+			cl_errx("%s", pr_strerror(rc));
+		else
+			cl_errx("the server's answer for %s has an event "
+			        "without a kind",
+			    a->pos[0]);
 		ex = CL_EXIT_NET;
 		goto free_all;
 	}

@@ -273,7 +273,8 @@ cmd_get(struct cl_ctx *ctx, const struct cl_args *a)
 
 		/* The event text comes from the log: sanitized line by line
 		 * for the terminal. */
-		if ((rc = sanitize_lines(&clean, evjson)) != 0 ||
+		if ((rc = pr_buf_append_str(&clean, "event\n")) != 0 ||
+		    (rc = sanitize_lines(&clean, evjson)) != 0 ||
 		    fwrite(clean.data, 1, clean.len, stdout) != clean.len)
 			ex = cl_err_rc(rc ? rc : PR_EIO, "output");
 		pr_buf_free(&clean);
@@ -321,6 +322,22 @@ search_row(struct cl_table *t, const json_t *r)
 	row[7] = json_string_value(json_object_get(v, "currency"));
 	row[8] = cell(r, "date", NULL, 0);
 	return cl_table_add(t, row);
+}
+
+/*
+ * Whether result r has member name equal to want (NULL: any).  Servers
+ * may answer on the first criterion only; kind and ocid, which every
+ * result carries, are checked here too.
+ */
+static int
+matches(const json_t *r, const char *name, const char *want)
+{
+	const char *v;
+
+	if (want == NULL)
+		return 1;
+	v = json_string_value(json_object_get(r, name));
+	return v != NULL && strcmp(v, want) == 0;
 }
 
 int
@@ -399,6 +416,9 @@ cmd_search(struct cl_ctx *ctx, const struct cl_args *a)
 		{
 			if (limit && got == limit)
 				break;
+			if (!matches(r, "kind", cl_opt(a, CL_O_KIND)) ||
+			    !matches(r, "ocid", cl_opt(a, CL_O_OCID)))
+				continue;
 			if (json_array_append(all, r) != 0 ||
 			    (ctx->mode != CL_JSON &&
 			        (rc = search_row(&t, r)) != 0)) {
@@ -540,7 +560,7 @@ cmd_totals(struct cl_ctx *ctx, const struct cl_args *a)
 {
 	static const struct cl_col cols[] = {
 	    {"key", "KEY", 0, -1, 0},
-	    {"name", "NAME", 0, -1, 48},
+	    {"name", "NAME", CL_COL_OPTIONAL, -1, 48},
 	    {"contracted", "CONTRACTED", CL_COL_NUMBER, 6, 0},
 	    {"paid", "PAID", CL_COL_NUMBER, 6, 0},
 	    {"contracts", "CONTRACTS", CL_COL_NUMBER, -1, 0},
@@ -594,7 +614,10 @@ cmd_totals(struct cl_ctx *ctx, const struct cl_args *a)
 		row[3] = cell(r, "paid", NULL, 0);
 		row[4] = cell(r, "contracts", n1, sizeof(n1));
 		row[5] = cell(r, "payments", n2, sizeof(n2));
-		row[6] = json_string_value(json_object_get(j, "currency"));
+		row[6] = json_string_value(json_object_get(r, "currency"));
+		if (row[6] == NULL)
+			row[6] =
+			    json_string_value(json_object_get(j, "currency"));
 		if (rc == 0)
 			rc = cl_table_add(&t, row);
 	}

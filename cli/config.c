@@ -112,8 +112,8 @@ cl_vkey_resolve(const char *arg, struct pr_vkey *out)
 	    pr_vkey_parse(arg, strlen(arg), out) == 0)
 		return 0;
 	if ((rc = cl_read_file(arg, 4096, &b)) != 0)
-		return pr_errmsg_set(rc,
-		    "'%s' is neither a verifier key nor a readable file", arg);
+		return cl_wrap(
+		    rc, "'%s' is neither a verifier key nor a file", arg);
 	len = b.len;
 	while (len > 0 &&
 	    (b.data[len - 1] == '\n' || b.data[len - 1] == ' ' ||

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "cli/config.h"
 #include "cli/http.h"
 #include "proto/err.h"
 
@@ -75,6 +76,9 @@ static const struct cl_optdef totals_opts[] = {
 static const struct cl_optdef prove_opts[] = {
     {"out", CL_O_OUT, "FILE", "write the tlog-proof file to FILE"},
     {"vkey", CL_O_VKEY, "VKEY", VKEY_HELP},
+    {"check", CL_O_CHECK, "FILE", "check a tlog-proof file instead"},
+    {"leaf", CL_O_LEAF, "HEX",
+        "with --check: the entry's leaf hash (else fetched from the server)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -103,6 +107,7 @@ static const struct cl_optdef export_opts[] = {
 };
 
 static int cmd_help(struct cl_ctx *, const struct cl_args *);
+static int cmd_version(struct cl_ctx *, const struct cl_args *);
 
 static const struct cl_cmd cmd_table[] = {
     {"keygen", cmd_keygen, "create an Ed25519 signing key",
@@ -128,11 +133,13 @@ static const struct cl_cmd cmd_table[] = {
     {"totals", cmd_totals, "contracted and paid totals",
         "--by buyer|supplier|item|funding|month", totals_opts, 0, 0},
     {"prove", cmd_prove, "an entry's inclusion proof as a tlog-proof file",
-        "INDEX [--out FILE] [--vkey VKEY]", prove_opts, 1, 1},
+        "INDEX [--out FILE] [--vkey VKEY] | --check FILE [--leaf HEX]",
+        prove_opts, 0, 1},
     {"verify", cmd_verify, "audit the whole log (the auditor's tool)",
         "--vkey VKEY [--state FILE] [--data-dir DIR]", verify_opts, 0, 0},
     {"export", cmd_export, "log entries as JSON lines",
         "[--from INDEX] [--limit N] [--data-dir DIR]", export_opts, 0, 0},
+    {"version", cmd_version, "print procurectl's version", "", NULL, 0, 0},
     {"help", cmd_help, "help on procurectl or one command", "[COMMAND]", NULL,
         0, 1},
 };
@@ -201,6 +208,15 @@ help_cmd(FILE *f, const struct cl_cmd *c)
 }
 
 static int
+cmd_version(struct cl_ctx *ctx, const struct cl_args *a)
+{
+	(void)ctx;
+	(void)a;
+	printf("procurectl %s\n", CL_VERSION);
+	return CL_EXIT_OK;
+}
+
+static int
 cmd_help(struct cl_ctx *ctx, const struct cl_args *a)
 {
 	const struct cl_cmd *c;
@@ -254,6 +270,7 @@ apply_globals(struct cl_ctx *ctx, const struct cl_args *a)
 int
 main(int argc, char **argv)
 {
+	static char cfg_server[1024];
 	struct cl_ctx ctx;
 	struct cl_args g, a;
 	const struct cl_cmd *c;
@@ -264,6 +281,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.server = getenv("PROCURECTL_SERVER");
+	if ((ctx.server == NULL || *ctx.server == '\0') &&
+	    cl_config_get("server", 0, cfg_server, sizeof(cfg_server)) == 0)
+		ctx.server = cfg_server;
 	if (ctx.server == NULL || *ctx.server == '\0')
 		ctx.server = CL_DEFAULT_SERVER;
 	ctx.timeout_ms = CL_DEFAULT_TIMEOUT * 1000;
@@ -285,10 +305,6 @@ main(int argc, char **argv)
 		}
 		help_all(stderr);
 		return CL_EXIT_USAGE;
-	}
-	if (strcmp(argv[used + 1], "version") == 0) {
-		printf("procurectl 0.1\n");
-		return CL_EXIT_OK;
 	}
 	if ((c = cl_cmd_find(argv[used + 1])) == NULL) {
 		cl_errx(

@@ -74,6 +74,19 @@ cl_err_rc(int rc, const char *fmt, ...)
 }
 
 int
+cl_wrap(int rc, const char *fmt, ...)
+{
+	char what[256], detail[256];
+	va_list ap;
+
+	snprintf(detail, sizeof(detail), "%s", pr_errmsg(rc));
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return pr_errmsg_set(rc, "%s: %s", what, detail);
+}
+
+int
 cl_read_file(const char *path, size_t max, struct pr_buf *out)
 {
 	struct pr_buf b = PR_BUF_INIT;
@@ -141,6 +154,10 @@ cl_server(struct cl_ctx *ctx)
 	if ((rc = cl_http_open(
 	         ctx->server, ctx->cacert, ctx->timeout_ms, &ctx->http)) != 0) {
 		cl_err_rc(rc, "%s", "");
+		/* A bad URL is a bad command line; a bad CA file is local. */
+		ctx->server_exit = rc == PR_EINVAL ? CL_EXIT_USAGE
+		    : rc == PR_ENET                ? CL_EXIT_NET
+		                                   : CL_EXIT_LOCAL;
 		return NULL;
 	}
 	return ctx->http;
@@ -151,6 +168,7 @@ static void
 report_status(
     struct cl_ctx *ctx, const char *path, const struct cl_http_resp *r)
 {
+	struct pr_buf m = PR_BUF_INIT;
 	json_t *j = NULL, *e;
 	const char *code = NULL, *msg = NULL, *field = NULL;
 
@@ -162,19 +180,25 @@ report_status(
 		msg = json_string_value(json_object_get(e, "message"));
 		field = json_string_value(json_object_get(e, "field"));
 	}
+	/* Everything the server says is sanitized before the terminal. */
 	if (msg != NULL) {
-		struct pr_buf m = PR_BUF_INIT;
-
 		cl_sanitize(&m, msg, strlen(msg));
-		cl_errx("%s: %s (HTTP %d, %s%s%s)", cl_http_name(ctx->http),
-		    m.data ? (char *)m.data : "", r->status,
-		    code ? code : "no code", field ? ", field " : "",
-		    field ? field : "");
-		pr_buf_free(&m);
+		pr_buf_printf(&m, " (HTTP %d, ", r->status);
+		cl_sanitize(&m, code ? code : "no code",
+		    strlen(code ? code : "no code"));
+		if (field != NULL) {
+			pr_buf_append_str(&m, ", field ");
+			cl_sanitize(&m, field, strlen(field));
+		}
+		pr_buf_append_byte(&m, ')');
 	} else
-		cl_errx("%s answered %s with HTTP %d%s",
-		    cl_http_name(ctx->http), path, r->status,
+		pr_buf_printf(&m, "answered %s with HTTP %d%s", path, r->status,
 		    r->status == 404 ? " (not found)" : "");
+	if (r->retry_after > 0)
+		pr_buf_printf(&m, "; retry after %u s", r->retry_after);
+	cl_errx(
+	    "%s: %s", cl_http_name(ctx->http), m.data ? (char *)m.data : "");
+	pr_buf_free(&m);
 	json_decref(j);
 }
 
@@ -188,7 +212,7 @@ cl_call_json(struct cl_ctx *ctx, const char *method, const char *path,
 	int rc;
 
 	if ((h = cl_server(ctx)) == NULL)
-		return CL_EXIT_NET;
+		return ctx->server_exit;
 	if ((rc = cl_http_request(h, method, path,
 	         body ? "application/json" : NULL, body, len, CL_MAX_ANSWER,
 	         &r)) != 0) {

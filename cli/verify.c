@@ -44,8 +44,7 @@ load_admins(const struct cl_args *a, struct admins *ad)
 			return pr_errmsg_set(
 			    PR_ERANGE, "at most %d admin keys", MAX_ADMINS);
 		if ((rc = cl_vkey_resolve(s, &ad->v[ad->n])) != 0)
-			return pr_errmsg_set(
-			    rc, "admin key: %s", pr_errmsg(rc));
+			return cl_wrap(rc, "admin key");
 		ad->k[ad->n] = ad->v[ad->n].key;
 		ad->n++;
 	}
@@ -76,10 +75,9 @@ check_state(
 		    st->origin, vkey->name);
 	if ((rc = pr_checkpoint_open(
 	         st->checkpoint, st->cplen, vkey->name, vkey, 1, &cp)) != 0)
-		return pr_errmsg_set(PR_ECONFIG,
-		    "%s: its checkpoint does not verify with the verifier key: "
-		    "%s",
-		    path, pr_errmsg(rc));
+		return pr_errmsg_set(PR_ECONFIG, "%s: %s", path,
+		    "its checkpoint does not verify with the verifier key; "
+		    "remove it to verify from scratch");
 	if (cp.size != st->tree.stack.size ||
 	    memcmp(cp.root, st->root, PR_HASH_LEN) != 0)
 		rc = pr_errmsg_set(PR_ECORRUPT,
@@ -169,6 +167,8 @@ report(struct cl_ctx *ctx, const struct vf_run *r,
 	    (unsigned long long)cp->size, root);
 	if (old == 0)
 		printf("consistency  no earlier checkpoint\n");
+	else if (old == cp->size)
+		printf("consistency  the same tree as verified before\n");
 	else
 		printf("consistency  extends the tree of %llu entries verified "
 		       "before\n",
@@ -180,6 +180,18 @@ report(struct cl_ctx *ctx, const struct vf_run *r,
 	    (unsigned long long)r->bundles, (unsigned long long)r->hash_tiles);
 	printf("time         %.2f s, %.0f entries/s, %u threads\n", r->seconds,
 	    rate, vf_pool_threads(r->pool));
+}
+
+/* --json when the checkpoint itself failed: no tree to describe. */
+static void
+report_failure_json(const struct vf_run *r)
+{
+	json_t *j = json_pack("{s:b, s:{s:n, s:s, s:s}}", "ok", 0, "failure",
+	    "index", "rule", r->fail.rule, "message", r->fail.msg);
+
+	if (j != NULL)
+		cl_json_print(j, stdout);
+	json_decref(j);
 }
 
 static int
@@ -202,6 +214,14 @@ parse_threads(const struct cl_args *a, unsigned *out)
 int
 cmd_verify(struct cl_ctx *ctx, const struct cl_args *a)
 {
+	struct vf_outcome o;
+
+	return vf_verify(ctx, a, &o);
+}
+
+int
+vf_verify(struct cl_ctx *ctx, const struct cl_args *a, struct vf_outcome *o)
+{
 	struct pr_buf note = PR_BUF_INIT;
 	struct pr_checkpoint cp;
 	struct pr_vkey vkey;
@@ -218,6 +238,7 @@ cmd_verify(struct cl_ctx *ctx, const struct cl_args *a)
 		cl_errx("verify: --threads wants a number from 1 to 64");
 		return CL_EXIT_USAGE;
 	}
+	memset(o, 0, sizeof(*o));
 	memset(&ad, 0, sizeof(ad));
 	memset(&cp, 0, sizeof(cp));
 	memset(&r, 0, sizeof(r));
@@ -237,25 +258,32 @@ cmd_verify(struct cl_ctx *ctx, const struct cl_args *a)
 		ex = cl_err_rc(rc, "%s", "");
 		goto clear_admins;
 	}
+	/* A state file we cannot trust is a local problem: exit 4. */
 	if (state != NULL && (rc = vf_state_load(state, &st)) != 0 &&
 	    rc != PR_ENOTFOUND) {
-		ex = cl_err_rc(rc, "%s", "");
+		cl_err_rc(rc, "%s", "");
 		goto clear_state;
 	}
 	if (state != NULL && rc == 0 &&
 	    (rc = check_state(&st, &vkey, state)) != 0) {
-		ex = cl_err_rc(rc, "%s", "");
+		cl_err_rc(rc, "%s", "");
 		goto clear_state;
 	}
 	rc = dir ? cl_src_datadir(dir, &r.src) : cl_src_server(ctx, &r.src);
 	if (rc != 0) {
-		ex = dir ? cl_err_rc(rc, "%s", "") : CL_EXIT_NET;
+		ex = dir ? cl_err_rc(rc, "%s", "") : ctx->server_exit;
 		goto clear_state;
 	}
 	if ((rc = vf_pool_new(threads, &r.pool)) != 0) {
 		ex = cl_err_rc(rc, "cannot start threads");
 		goto free_src;
 	}
+	for (size_t i = 0; i < ad.n; i++)
+		if ((rc = vf_state_add_key(
+		         &st, pr_key_raw_public(ad.k[i]), NULL)) != 0) {
+			ex = cl_err_rc(rc, "%s", "");
+			goto free_pool;
+		}
 	r.ctx = ctx;
 	r.st = &st;
 	r.pol.state = &st;
@@ -323,6 +351,14 @@ done:
 	}
 	if (cp.origin != NULL)
 		report(ctx, &r, &cp, from, old, cl_opt(a, CL_O_QUIET) != NULL);
+	else if (ctx->mode == CL_JSON)
+		report_failure_json(&r);
+	o->failed = r.failed;
+	o->fail = r.fail;
+	o->previous = old;
+	o->size = cp.size;
+	o->entries = r.entries;
+	o->sigs = r.sigs;
 	ex = r.failed ? CL_EXIT_FAIL : CL_EXIT_OK;
 clear_cp:
 	pr_checkpoint_clear(&cp);

@@ -50,6 +50,14 @@ struct vf_tree {
 	unsigned edge_n[PR_TILE_MAX_LEVELS];
 };
 
+/* Called with each hash tile (level, index) above level 0 that a new leaf
+ * completes: its 256 hashes. */
+typedef int (*vf_tile_fn)(
+    void *ctx, unsigned level, uint64_t index, const uint8_t *hashes);
+/* Add a leaf hash to the tree, keeping the edges; full may be NULL. */
+int vf_tree_push(
+    struct vf_tree *t, const pr_hash leaf, vf_tile_fn full, void *ctx);
+
 /*
  * What a run leaves for the next one.  kv is the replayed admission state
  * (proto/policy.h's keys: k/<keyid>, l/<leaf>, o/<ocid>, c/...); keys maps
@@ -104,12 +112,13 @@ struct vf_policy {
 
 /*
  * The admission rules, replayed: called once per entry, in log order,
- * after the entry's signatures were checked.  Checks that every signer's
- * key is known and verified, and that the event's parent is an earlier
- * entry of the same process, then applies the entry's changes to the
- * state.  This is the one place where the shared rules engine
- * (proto/policy.h: pr_policy_check(), the daemon's admission rules) is
- * called.  Returns 0, or PR_ECORRUPT with f filled.
+ * after the entry's signatures were checked.  This is the one place where
+ * verify calls the shared rules engine (proto/policy.h: pr_policy_check(),
+ * the rules the daemon applied when it logged the entry: known, valid and
+ * unrevoked keys, which party may sign which kind, parent links and
+ * transitions, deadlines on the log's clock, sealed bids) and applies the
+ * entry's changes to the state.  Returns 0, or PR_ECORRUPT with f filled
+ * (the rule's stable code and its message).
  */
 int vf_policy_check(
     struct vf_policy *p, const struct vf_entry *e, struct vf_fail *f);
@@ -117,6 +126,7 @@ int vf_policy_check(
 struct cl_ctx;
 struct cl_src;
 struct vf_pool;
+struct vf_fetch;
 
 /* One run of verify over the entries [state size, size). */
 struct vf_run {
@@ -136,6 +146,7 @@ struct vf_run {
 	/* private */
 	uint64_t start;
 	struct pr_buf tile0;
+	struct vf_fetch *fetch;
 	double t0, shown;
 };
 
@@ -146,6 +157,21 @@ struct vf_run {
  * check failed, another code (printed already) when the source failed.
  */
 int vf_run_entries(struct vf_run *r);
+
+/* What a verify command found, for callers other than the command line. */
+struct vf_outcome {
+	int failed;
+	struct vf_fail fail;
+	uint64_t previous; /* tree size of the state file, 0 if none */
+	uint64_t size; /* tree size verified */
+	uint64_t entries, sigs;
+};
+
+struct cl_args;
+/* procurectl verify with its parsed arguments; returns the exit status
+ * and fills *o. */
+int vf_verify(
+    struct cl_ctx *ctx, const struct cl_args *a, struct vf_outcome *o);
 double vf_now(void);
 
 #endif

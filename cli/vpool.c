@@ -37,7 +37,7 @@ run_jobs(struct vf_job *j, size_t n)
 
 /* With the lock held: take a chunk from the queue; NULL if empty. */
 static struct vf_batch *
-take(struct vf_pool *p, size_t *first, size_t *n)
+take_chunk(struct vf_pool *p, size_t *first, size_t *n)
 {
 	struct vf_batch *b = p->head;
 
@@ -61,7 +61,7 @@ work_one(struct vf_pool *p)
 	struct vf_batch *b;
 	size_t first, n;
 
-	if ((b = take(p, &first, &n)) == NULL)
+	if ((b = take_chunk(p, &first, &n)) == NULL)
 		return 0;
 	pthread_mutex_unlock(&p->mu);
 	run_jobs(b->jobs + first, n);

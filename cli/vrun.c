@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/source.h"
 #include "cli/verify.h"
+#include "cli/vfetch.h"
 #include "cli/vpool.h"
 #include "proto/dsse.h"
 #include "proto/enc.h"
@@ -73,11 +74,11 @@ vf_failf(
 	return PR_ECORRUPT;
 }
 
-static int fail(struct vf_run *r, uint64_t index, const char *rule,
+static int vfail(struct vf_run *r, uint64_t index, const char *rule,
     const char *fmt, ...) PR_PRINTF(4, 5);
 
 static int
-fail(struct vf_run *r, uint64_t index, const char *rule, const char *fmt, ...)
+vfail(struct vf_run *r, uint64_t index, const char *rule, const char *fmt, ...)
 {
 	char msg[sizeof(r->fail.msg)];
 	va_list ap;
@@ -112,7 +113,7 @@ check_tile(struct vf_run *r, unsigned level, uint64_t index, unsigned width,
 	span = (uint64_t)1 << (8 * level);
 	first = index * PR_TILE_WIDTH * span;
 	if (b.len != (size_t)width * PR_HASH_LEN)
-		rc = fail(r, VF_NO_ENTRY, "tile_mismatch",
+		rc = vfail(r, VF_NO_ENTRY, "tile_mismatch",
 		    "hash tile %u/%llu holds %zu bytes, not %u hashes", level,
 		    (unsigned long long)index, b.len, width);
 	else
@@ -120,7 +121,7 @@ check_tile(struct vf_run *r, unsigned level, uint64_t index, unsigned width,
 			if (memcmp(b.data + (size_t)k * PR_HASH_LEN,
 			        want + (size_t)k * PR_HASH_LEN,
 			        PR_HASH_LEN) != 0) {
-				rc = fail(r, VF_NO_ENTRY, "tile_mismatch",
+				rc = vfail(r, VF_NO_ENTRY, "tile_mismatch",
 				    "hash %u of tile %u/%llu differs from the "
 				    "tree recomputed from entries %llu to "
 				    "%llu",
@@ -134,13 +135,19 @@ check_tile(struct vf_run *r, unsigned level, uint64_t index, unsigned width,
 	return rc == PR_ECORRUPT ? 0 : rc;
 }
 
+struct tree_push {
+	struct vf_tree *t;
+	vf_tile_fn full;
+	void *ctx;
+};
+
 /* Every full subtree the tree completes: keep the tile levels' edges and
- * compare each hash tile above level 0 when it is full. */
+ * report each hash tile above level 0 when it is full. */
 static int
-on_subtree(void *ctx, unsigned level, uint64_t index, const pr_hash hash)
+on_subtree(void *arg, unsigned level, uint64_t index, const pr_hash hash)
 {
-	struct vf_run *r = ctx;
-	struct vf_tree *t = &r->st->tree;
+	struct tree_push *tp = arg;
+	struct vf_tree *t = tp->t;
 	unsigned k = level / PR_TILE_HEIGHT, pos;
 
 	if (level % PR_TILE_HEIGHT != 0 || k >= PR_TILE_MAX_LEVELS)
@@ -151,10 +158,24 @@ on_subtree(void *ctx, unsigned level, uint64_t index, const pr_hash hash)
 	if (pos + 1 < PR_TILE_WIDTH)
 		return 0;
 	t->edge_n[k] = 0;
-	if (k == 0)
+	if (k == 0 || tp->full == NULL)
 		return 0; /* level 0 is compared entry by entry */
-	return check_tile(
-	    r, k, index / PR_TILE_WIDTH, PR_TILE_WIDTH, t->edge[k]);
+	return tp->full(tp->ctx, k, index / PR_TILE_WIDTH, t->edge[k]);
+}
+
+int
+vf_tree_push(struct vf_tree *t, const pr_hash leaf, vf_tile_fn full, void *ctx)
+{
+	struct tree_push tp = {t, full, ctx};
+
+	return pr_merkle_stack_push(&t->stack, leaf, on_subtree, &tp);
+}
+
+/* A full hash tile above level 0: compare it with the server's. */
+static int
+full_tile(void *ctx, unsigned level, uint64_t index, const uint8_t *hashes)
+{
+	return check_tile(ctx, level, index, PR_TILE_WIDTH, hashes);
 }
 
 static void
@@ -214,18 +235,18 @@ prepare_entry(struct vf_run *r, struct vbatch *b, struct vitem *it,
 	int rc;
 
 	if ((rc = pr_entry_parse(p, len, &ent)) != 0)
-		return fail(r, it->index, "malformed_entry",
+		return vfail(r, it->index, "malformed_entry",
 		    "the entry cannot be decoded: %s", pr_strerror(rc));
 	it->log_time = (int64_t)ent.log_time;
 	if (it->log_time < r->st->last_log_time)
-		return fail(r, it->index, "log_time_backwards",
+		return vfail(r, it->index, "log_time_backwards",
 		    "log time %lld ms is before the previous entry's %lld ms",
 		    (long long)it->log_time, (long long)r->st->last_log_time);
 	r->st->last_log_time = it->log_time;
 	if (ent.payload_type_len != strlen(PR_DSSE_PAYLOAD_TYPE) ||
 	    memcmp(ent.payload_type, PR_DSSE_PAYLOAD_TYPE,
 	        ent.payload_type_len) != 0)
-		return fail(r, it->index, "payload_type",
+		return vfail(r, it->index, "payload_type",
 		    "payloadType '%.*s' is not procured's event type",
 		    (int)(ent.payload_type_len > 80 ? 80
 		                                    : ent.payload_type_len),
@@ -233,7 +254,7 @@ prepare_entry(struct vf_run *r, struct vbatch *b, struct vitem *it,
 	memset(&everr, 0, sizeof(everr));
 	if ((rc = pr_event_parse(
 	         ent.payload, ent.payload_len, &it->ev, &everr)) != 0)
-		return fail(r, it->index, "bad_event", "%s%s%s (%s)",
+		return vfail(r, it->index, "bad_event", "%s%s%s (%s)",
 		    everr.path, everr.path[0] ? ": " : "",
 		    everr.message[0] ? everr.message : pr_strerror(rc),
 		    everr.code ? everr.code : pr_errname(rc));
@@ -263,7 +284,6 @@ prepare_entry(struct vf_run *r, struct vbatch *b, struct vitem *it,
 static int
 prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 {
-	struct pr_tile bt, tt;
 	struct pr_tile_bundle_iter iter;
 	struct vf_tree *t = &r->st->tree;
 	const uint8_t *e;
@@ -273,20 +293,13 @@ prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 	int rc;
 
 	w = pr_tile_width(PR_TILE_ENTRIES, n, r->size);
-	bt.level = PR_TILE_ENTRIES;
-	bt.index = n;
-	bt.width = w;
-	tt = bt;
-	tt.level = 0;
-	pr_buf_reset(&r->tile0);
-	if ((rc = cl_src_tile(r->src, &bt, &b->bundle)) != 0 ||
-	    (rc = cl_src_tile(r->src, &tt, &r->tile0)) != 0)
+	if ((rc = vf_fetch_get(r->fetch, n, &b->bundle, &r->tile0)) != 0)
 		return rc;
 	r->bundles++;
 	r->hash_tiles++;
 	r->bytes += b->bundle.len;
 	if (r->tile0.len != (size_t)w * PR_HASH_LEN)
-		return fail(r, VF_NO_ENTRY, "tile_mismatch",
+		return vfail(r, VF_NO_ENTRY, "tile_mismatch",
 		    "hash tile 0/%llu holds %zu bytes, not %u hashes",
 		    (unsigned long long)n, r->tile0.len, w);
 	pr_tile_bundle_iter_init(&iter, b->bundle.data, b->bundle.len);
@@ -295,7 +308,7 @@ prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 		uint64_t idx = n * PR_TILE_WIDTH + k;
 
 		if (pr_tile_bundle_next(&iter, &e, &elen) != 1)
-			return fail(r, idx, "malformed_bundle",
+			return vfail(r, idx, "malformed_bundle",
 			    "entry bundle %llu ends before entry %llu",
 			    (unsigned long long)n, (unsigned long long)idx);
 		memset(it, 0, sizeof(*it));
@@ -305,7 +318,7 @@ prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 		        PR_HASH_LEN) != 0) {
 			hex32(it->leaf, got);
 			hex32(r->tile0.data + (size_t)k * PR_HASH_LEN, want);
-			return fail(r, idx, "leaf_mismatch",
+			return vfail(r, idx, "leaf_mismatch",
 			    "the entry hashes to %s but hash tile 0/%llu "
 			    "says %s",
 			    got, (unsigned long long)n, want);
@@ -315,13 +328,12 @@ prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 			if (memcmp(it->leaf,
 			        t->edge[0] + (size_t)k * PR_HASH_LEN,
 			        PR_HASH_LEN) != 0)
-				return fail(r, idx, "entry_rewritten",
+				return vfail(r, idx, "entry_rewritten",
 				    "the entry differs from the one verified "
 				    "in the state file's tree");
 			continue;
 		}
-		if ((rc = pr_merkle_stack_push(
-		         &t->stack, it->leaf, on_subtree, r)) != 0)
+		if ((rc = vf_tree_push(t, it->leaf, full_tile, r)) != 0)
 			return rc;
 		b->nitems++;
 		r->entries++;
@@ -331,7 +343,7 @@ prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 		}
 	}
 	if (iter.off != iter.len)
-		return fail(r, n * PR_TILE_WIDTH + w - 1, "malformed_bundle",
+		return vfail(r, n * PR_TILE_WIDTH + w - 1, "malformed_bundle",
 		    "entry bundle %llu has %zu bytes after its last entry",
 		    (unsigned long long)n, iter.len - iter.off);
 	return 0;
@@ -433,7 +445,7 @@ check_top(struct vf_run *r)
 	if (memcmp(root, r->root, PR_HASH_LEN) != 0) {
 		hex32(root, got);
 		hex32(r->root, want);
-		fail(r, VF_NO_ENTRY, "root_mismatch",
+		vfail(r, VF_NO_ENTRY, "root_mismatch",
 		    "the tree of the %llu entries has root %s, the "
 		    "checkpoint says %s",
 		    (unsigned long long)r->size, got, want);
@@ -445,6 +457,7 @@ int
 vf_run_entries(struct vf_run *r)
 {
 	struct vbatch *b[2];
+	struct cl_src *fsrc = NULL;
 	uint64_t n, last;
 	int rc = 0, cur = 0, pending = 0, k;
 
@@ -457,6 +470,13 @@ vf_run_entries(struct vf_run *r)
 		return PR_ENOMEM;
 	}
 	last = pr_tile_count(PR_TILE_ENTRIES, r->size);
+	/* Bundles are read ahead on a source of their own. */
+	if ((rc = cl_src_dup(r->src, r->ctx, &fsrc)) != 0 ||
+	    (rc = vf_fetch_start(fsrc, r->start / PR_TILE_WIDTH, last, r->size,
+	         &r->fetch)) != 0) {
+		cl_src_free(fsrc);
+		goto free_batches;
+	}
 	for (n = r->start / PR_TILE_WIDTH; n < last && !r->failed; n++) {
 		rc = prepare(r, b[cur], n);
 		if (rc == PR_ECORRUPT)
@@ -477,9 +497,13 @@ vf_run_entries(struct vf_run *r)
 			vf_pool_wait(r->pool, &b[k]->pb);
 		batch_clear(b[k]);
 	}
+	vf_fetch_stop(r->fetch);
+	r->fetch = NULL;
+	cl_src_free(fsrc);
 	show_progress(r, 1);
 	if (rc == 0 && !r->failed)
 		rc = check_top(r);
+free_batches:
 	r->seconds = vf_now() - r->t0;
 	free(b[0]->jobs);
 	free(b[1]->jobs);

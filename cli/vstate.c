@@ -362,6 +362,6 @@ vf_state_load(const char *path, struct vf_state *s)
 		return pr_errmsg_set(PR_ECORRUPT,
 		    "%s is damaged; remove it to verify from scratch", path);
 	if (rc != 0)
-		return pr_errmsg_set(rc, "%s: %s", path, pr_errmsg(rc));
+		return cl_wrap(rc, "%s", path);
 	return 0;
 }

@@ -35,6 +35,37 @@ state_get(void *arg, const char *key, size_t klen, struct pr_buf *val)
 	return st_state_get(c->d->store, key, klen, val);
 }
 
+/* The overlay also maps "E/" + leaf hash to admitted, uncommitted items. */
+#define PENDING_EVENT "E/"
+
+static int
+get_event(void *arg, const uint8_t *leaf, struct pr_event **out)
+{
+	struct state_ctx *c = arg;
+	uint8_t key[2 + PR_HASH_LEN];
+	struct pr_buf raw = PR_BUF_INIT;
+	struct pr_entry ent;
+	struct item *it;
+	uint64_t index;
+	void *ptr;
+	int rc;
+
+	memcpy(key, PENDING_EVENT, 2);
+	memcpy(key + 2, leaf, PR_HASH_LEN);
+	if (hmap_get(c->overlay, key, sizeof(key), NULL, NULL, &ptr)) {
+		it = ptr;
+		return pr_event_parse(
+		    it->env->payload, it->env->payload_len, out, NULL);
+	}
+	if ((rc = st_find_leaf(c->d->store, leaf, &index)) != 0)
+		return rc;
+	if ((rc = st_entry(c->d->store, index, &raw)) == 0 &&
+	    (rc = pr_entry_parse(raw.data, raw.len, &ent)) == 0)
+		rc = pr_event_parse(ent.payload, ent.payload_len, out, NULL);
+	pr_buf_free(&raw);
+	return rc;
+}
+
 static void
 policy_init(struct pr_policy *p, struct state_ctx *c, struct procured *d,
     struct hmap *overlay)
@@ -43,6 +74,7 @@ policy_init(struct pr_policy *p, struct state_ctx *c, struct procured *d,
 	c->overlay = overlay;
 	memset(p, 0, sizeof(*p));
 	p->get = state_get;
+	p->get_event = get_event;
 	p->ctx = c;
 	p->admins = (const struct pr_key *const *)d->admin_keys;
 	p->nadmins = d->nadmins;
@@ -138,8 +170,11 @@ admit(struct procured *d, struct hmap *overlay, struct item *it)
 	pr_hash leaf;
 	int rc;
 
-	memset(&eerr, 0, sizeof(eerr));
-	rc = pr_event_parse(it->env->payload, it->env->payload_len, &ev, &eerr);
+	/* The verify thread parsed the payload (or recorded why not). */
+	ev = it->ev;
+	it->ev = NULL;
+	eerr = it->eerr;
+	rc = it->parse_rc;
 	if (rc != 0) {
 		item_fail(it,
 		    rc == PR_ETOOBIG      ? 413
@@ -189,6 +224,14 @@ admit(struct procured *d, struct hmap *overlay, struct item *it)
 			goto oom;
 	}
 	/* Last, so a rejected event never leaves state behind. */
+	{
+		uint8_t key[2 + PR_HASH_LEN];
+
+		memcpy(key, PENDING_EVENT, 2);
+		memcpy(key + 2, leaf, PR_HASH_LEN);
+		if (hmap_put(overlay, key, sizeof(key), NULL, 0, it->seq, it))
+			goto oom;
+	}
 	for (i = 0; i < fx.nputs; i++) {
 		if (hmap_put(overlay, fx.puts[i].key, fx.puts[i].klen,
 		        fx.puts[i].val, fx.puts[i].vlen, it->seq, NULL) != 0) {

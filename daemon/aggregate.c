@@ -29,6 +29,8 @@ walk(struct procured *d, enum st_index which, const char *key, int64_t from,
 	struct loaded l;
 	int rc;
 
+	if (key != NULL && (key[0] == '\0' || strlen(key) > ST_KEY_MAX))
+		return 0; /* no such key can be in an index */
 	for (;;) {
 		n = 0;
 		if (key != NULL)
@@ -667,7 +669,8 @@ query_totals(struct http_req *r, void *arg)
 		    rc == PR_ETOOBIG ? "narrow the period" : pr_strerror(rc));
 		goto out;
 	}
-	qsort(t.rows, t.nrows, sizeof(*t.rows), cmp_row);
+	if (t.nrows > 1)
+		qsort(t.rows, t.nrows, sizeof(*t.rows), cmp_row);
 	rows = json_array();
 	for (i = 0; i < t.nrows; i++)
 		json_array_append_new(rows,

@@ -23,8 +23,10 @@
 #include "proto/buf.h"
 #include "proto/err.h"
 #include "proto/log.h"
+#include "proto/utf8.h"
 
 #define MAX_LISTENERS 16
+#define MAX_QUERY_PARAMS 64
 #define SWEEP_MS 200
 
 /* Status codes counted per route for /metrics; the last bucket is "other". */
@@ -389,17 +391,39 @@ http_reply_json(struct http_req *r, int status, json_t *j)
 	free(s);
 }
 
+/* Replace bytes that are not UTF-8 (JSON strings must be) with '?'. */
+static void
+utf8_scrub(char *s)
+{
+	size_t len = strlen(s), off = 0, n;
+	uint32_t cp;
+
+	while (off < len) {
+		if ((n = pr_utf8_next((uint8_t *)s + off, len - off, &cp)) == 0)
+			s[off++] = '?';
+		else
+			off += n;
+	}
+}
+
 void
 http_error(struct http_req *r, int status, const char *code, const char *field,
     const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], fld[128];
 	va_list ap;
 	json_t *j;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages quote request data, which may be anything. */
+	utf8_scrub(msg);
+	if (field != NULL) {
+		snprintf(fld, sizeof(fld), "%s", field);
+		utf8_scrub(fld);
+		field = fld;
+	}
 	j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message",
 	    msg, "field", field);
 	if (status == 503)
@@ -457,6 +481,33 @@ peer_name(struct evhttp_request *req, char *buf, size_t len)
 		snprintf(buf, len, "%s", addr);
 }
 
+/* A parameter given twice is ambiguous: refuse it (and floods). */
+static int
+query_check(struct http_req *r)
+{
+	struct evkeyval *a, *b;
+	size_t n = 0;
+
+	TAILQ_FOREACH(a, &r->query, next)
+	{
+		if (++n > MAX_QUERY_PARAMS) {
+			http_error(r, 400, "bad_query", "query",
+			    "more than %d query parameters", MAX_QUERY_PARAMS);
+			return -1;
+		}
+		for (b = TAILQ_NEXT(a, next); b != NULL;
+		     b = TAILQ_NEXT(b, next))
+			if (strcmp(a->key, b->key) == 0) {
+				http_error(r, 400, "bad_query", a->key,
+				    "query parameter '%s' is given more than "
+				    "once",
+				    a->key);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
@@ -503,6 +554,8 @@ dispatch(struct evhttp_request *req, void *arg)
 		    "the query string is malformed");
 		return;
 	}
+	if (query_check(r) != 0)
+		return;
 	for (i = 0; i < srv->nroutes; i++) {
 		rt = &srv->routes[i];
 		n = strlen(rt->path);

@@ -37,6 +37,7 @@ struct ingest {
 	struct queue seq_q; /* event loop -> sequencer */
 	struct queue done_q; /* sequencer -> event loop */
 	uint64_t fail_epoch; /* sequencer: reject items older than this */
+	int fail_rc; /* ... with the error of the batch that failed */
 	int quit;
 	pthread_t *verifiers;
 	size_t nverifiers;
@@ -109,6 +110,7 @@ item_free(struct item *it)
 	if (it == NULL)
 		return;
 	pr_dsse_free(it->env);
+	pr_event_free(it->ev);
 	pr_buf_free(&it->entry);
 	pr_buf_free(&it->admit_mem);
 	pr_buf_free(&it->receipt);
@@ -170,14 +172,21 @@ verify_main(void *arg)
 			break; /* quit with nothing left */
 		pthread_mutex_unlock(&ig->mtx);
 		it->valid = 0;
+		/* Parsing is as costly as a signature check: do it here, on
+		 * all cores, rather than on the event loop. */
+		memset(&it->eerr, 0, sizeof(it->eerr));
+		it->parse_rc = pr_event_parse(
+		    it->env->payload, it->env->payload_len, &it->ev, &it->eerr);
 		for (i = 0; i < it->env->nsigs; i++)
 			if (it->keys[i] != NULL &&
 			    pr_dsse_verify(it->env, i, it->keys[i]) == 0)
 				it->valid |= 1u << i;
 		pthread_mutex_lock(&ig->mtx);
 		ig->verified += it->env->nsigs;
+		/* A non-empty queue has its wake-up pending already. */
+		if (ig->verified_q.head == NULL)
+			event_active(ig->ev_verified, EV_READ, 0);
 		q_push(&ig->verified_q, it);
-		event_active(ig->ev_verified, EV_READ, 0);
 	}
 	pthread_mutex_unlock(&ig->mtx);
 	return NULL;
@@ -243,8 +252,15 @@ commit_batch(struct ingest *ig, struct item **batch, size_t n)
 	dt = mono_us() - t0;
 	for (i = 0; i < n; i++) {
 		batch[i]->res = res[i];
-		if (receipt_build(d->store, res[i].index, size,
-		        (const char *)note.data, &batch[i]->receipt) != 0)
+		/* A fresh entry's facts are at hand: no read back. */
+		if ((res[i].duplicate
+		            ? receipt_build(d->store, res[i].index, size,
+		                  (const char *)note.data, &batch[i]->receipt)
+		            : receipt_format(d->store, res[i].index,
+		                  res[i].leaf_hash, batch[i]->env_hash,
+		                  batch[i]->log_time_ms, size,
+		                  (const char *)note.data,
+		                  &batch[i]->receipt)) != 0)
 			item_fail(batch[i], 500, "internal", NULL,
 			    "logged at index %llu but the receipt could not "
 			    "be built; fetch it with GET /v1/entries",
@@ -309,7 +325,7 @@ sequencer_main(void *arg)
 		while (n < max && (it = q_pop(&ig->seq_q)) != NULL) {
 			if (it->epoch < ig->fail_epoch || fatal) {
 				fail_batch(
-				    &it, 1, fatal ? PR_EPANIC : PR_ECONFLICT);
+				    &it, 1, fatal ? PR_EPANIC : ig->fail_rc);
 				q_push(&ig->done_q, it);
 				continue;
 			}
@@ -326,6 +342,12 @@ sequencer_main(void *arg)
 			/* Everything admitted after a failed batch may depend
 			 * on it: refuse it, and reset the overlay. */
 			ig->fail_epoch = batch[0]->epoch + 1;
+			/* Out of space: those fail alike (507); otherwise they
+			 * may be submitted again. */
+			ig->fail_rc = batch[0]->rc == PR_EMAPFULL ||
+			        batch[0]->rc == PR_ENOSPC
+			    ? batch[0]->rc
+			    : PR_ECONFLICT;
 			if (batch[0]->rc != PR_EMAPFULL &&
 			    batch[0]->rc != PR_ENOSPC)
 				fatal = 1;
@@ -345,7 +367,7 @@ static void
 on_verified(evutil_socket_t fd, short what, void *arg)
 {
 	struct ingest *ig = arg;
-	struct queue q;
+	struct queue q, admitted = {NULL, NULL, 0};
 	struct item *it;
 
 	(void)fd;
@@ -364,14 +386,23 @@ on_verified(evutil_socket_t fd, short what, void *arg)
 		it->epoch = ig->epoch;
 		if (admit(ig->d, ig->overlay, it) != 0)
 			goto reject;
-		pthread_mutex_lock(&ig->mtx);
-		q_push(&ig->seq_q, it);
-		pthread_cond_signal(&ig->seq_cv);
-		pthread_mutex_unlock(&ig->mtx);
+		q_push(&admitted, it);
 		continue;
 	reject:
 		item_answer(ig, it);
 	}
+	/* Hand the sequencer everything at once: one lock, one wake-up. */
+	if (admitted.head == NULL)
+		return;
+	pthread_mutex_lock(&ig->mtx);
+	if (ig->seq_q.tail != NULL)
+		ig->seq_q.tail->next = admitted.head;
+	else
+		ig->seq_q.head = admitted.head;
+	ig->seq_q.tail = admitted.tail;
+	ig->seq_q.n += admitted.n;
+	pthread_cond_signal(&ig->seq_cv);
+	pthread_mutex_unlock(&ig->mtx);
 }
 
 static void

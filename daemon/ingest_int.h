@@ -9,6 +9,7 @@
 
 #include "proto/buf.h"
 #include "proto/dsse.h"
+#include "proto/event.h"
 #include "proto/key.h"
 #include "proto/merkle.h"
 #include "store/store.h"
@@ -33,6 +34,9 @@ struct item {
 
 	/* verify thread */
 	uint32_t valid; /* bit i: signature i verified */
+	struct pr_event *ev; /* the parsed payload, or NULL and: */
+	int parse_rc;
+	struct pr_event_error eerr;
 
 	/* admission */
 	uint64_t log_time_ms;

@@ -4,7 +4,8 @@
  * Start-up: configuration (file, then flags), the data directory (log key,
  * store, first checkpoint), listeners (configured or passed by systemd),
  * then the event loop.  SIGTERM/SIGINT finish the batch in flight, answer
- * it and exit 0; SIGHUP rereads the configuration's rate limits.
+ * it and exit 0; SIGHUP rereads the configuration's rate limits and
+ * map-size-max.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -325,7 +326,8 @@ out:
 	return rc;
 }
 
-/* SIGHUP: reread the file's rate limits (other options need a restart). */
+/* SIGHUP: reread the file's rate limits and map-size-max (other options
+ * need a restart). */
 static void
 reload(struct procured *d)
 {
@@ -348,6 +350,13 @@ reload(struct procured *d)
 	log_info("SIGHUP: rate limits %llu/s per address, %llu/s per key",
 	    (unsigned long long)c.rate_per_addr,
 	    (unsigned long long)c.rate_per_key);
+	/* Raising the map limit lets writes resume after 507 (map full). */
+	if (c.map_size_max_mb != d->conf.map_size_max_mb &&
+	    st_set_map_size_max(d->store, c.map_size_max_mb << 20) == 0) {
+		d->conf.map_size_max_mb = c.map_size_max_mb;
+		log_info("SIGHUP: map-size-max %llu MiB",
+		    (unsigned long long)c.map_size_max_mb);
+	}
 	config_free(&c);
 }
 

@@ -194,6 +194,11 @@ query_process(struct http_req *r, void *arg)
 		    r, 400, "bad_ocid", "ocid", "use /v1/processes/<ocid>");
 		return;
 	}
+	if (strlen(r->tail) > ST_KEY_MAX) {
+		http_error(r, 400, "bad_ocid", "ocid",
+		    "an ocid is at most %d bytes", ST_KEY_MAX);
+		return;
+	}
 	if ((idx = calloc(PROCESS_MAX, sizeof(*idx))) == NULL) {
 		http_error(r, 503, "overloaded", NULL, "out of memory");
 		return;
@@ -288,6 +293,11 @@ query_search(struct http_req *r, void *arg)
 			which = keys[i].idx;
 			break;
 		}
+	if (key != NULL && (key[0] == '\0' || strlen(key) > ST_KEY_MAX)) {
+		http_error(r, 400, "bad_query", keys[i].param,
+		    "%s must be 1 to %d bytes", keys[i].param, ST_KEY_MAX);
+		return;
+	}
 	if ((rc = http_query_u64(r, "limit", &limit)) == PR_EFORMAT ||
 	    limit == 0 || limit > 1000) {
 		http_error(

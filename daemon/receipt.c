@@ -3,8 +3,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "daemon/receipt.h"
 #include "proto/enc.h"
 #include "proto/entry.h"
@@ -26,15 +24,106 @@ format_time_ms(uint64_t ms, char out[32])
 	snprintf(out, 32, "%.31s", tmp);
 }
 
-static json_t *
-hex_json(const uint8_t *h, size_t len)
+/* Append s as a JSON string, escaped as jansson escapes it (UTF-8 kept). */
+static int
+json_str(struct pr_buf *out, const char *s)
 {
-	char hex[2 * 64 + 1];
+	static const char hexd[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s, *run;
+	char esc[6];
+	size_t n;
+	int rc;
 
-	if (len > 64)
-		return NULL;
-	pr_hex_encode(h, len, hex);
-	return json_string(hex);
+	if ((rc = pr_buf_append_byte(out, '"')) != 0)
+		return rc;
+	for (run = p;; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		if ((rc = pr_buf_append(out, run, (size_t)(p - run))) != 0)
+			return rc;
+		if (*p == '\0')
+			break;
+		esc[0] = '\\';
+		n = 2;
+		switch (*p) {
+		case '"':
+		case '\\':
+			esc[1] = (char)*p;
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hexd[*p >> 4];
+			esc[5] = hexd[*p & 15];
+			n = 6;
+		}
+		if ((rc = pr_buf_append(out, esc, n)) != 0)
+			return rc;
+		run = p + 1;
+	}
+	return pr_buf_append_byte(out, '"');
+}
+
+static int
+hex_str(struct pr_buf *out, const uint8_t *h)
+{
+	char hex[2 * PR_HASH_LEN + 3];
+
+	hex[0] = '"';
+	pr_hex_encode(h, PR_HASH_LEN, hex + 1);
+	hex[2 * PR_HASH_LEN + 1] = '"';
+	return pr_buf_append(out, hex, 2 * PR_HASH_LEN + 2);
+}
+
+int
+receipt_format(struct st_store *st, uint64_t index, const pr_hash leaf,
+    const pr_hash envh, uint64_t log_time_ms, uint64_t tree_size,
+    const char *note, struct pr_buf *out)
+{
+	pr_hash proof[PR_MERKLE_MAX_PROOF];
+	size_t plen = 0, i, old = out->len;
+	char when[32];
+	int rc;
+
+	if ((rc = st_inclusion_proof(st, index, tree_size, proof, &plen)) != 0)
+		return rc;
+	format_time_ms(log_time_ms, when);
+	/* The members in the order docs/API.md shows them. */
+	rc = pr_buf_printf(
+	    out, "{\"index\":%llu,\"leaf_hash\":", (unsigned long long)index);
+	rc = rc ? rc : hex_str(out, leaf);
+	rc = rc ? rc : pr_buf_append_str(out, ",\"envelope_hash\":");
+	rc = rc ? rc : hex_str(out, envh);
+	rc = rc ? rc
+	        : pr_buf_printf(out,
+	              ",\"log_time\":\"%s\",\"tree_size\":%llu,"
+	              "\"checkpoint\":",
+	              when, (unsigned long long)tree_size);
+	rc = rc ? rc : json_str(out, note);
+	rc = rc ? rc : pr_buf_append_str(out, ",\"inclusion_proof\":[");
+	for (i = 0; rc == 0 && i < plen; i++) {
+		if (i > 0)
+			rc = pr_buf_append_byte(out, ',');
+		rc = rc ? rc : hex_str(out, proof[i]);
+	}
+	rc = rc ? rc : pr_buf_append_str(out, "]}\n");
+	if (rc != 0)
+		out->len = old;
+	return rc;
 }
 
 int
@@ -43,10 +132,7 @@ receipt_build(struct st_store *st, uint64_t index, uint64_t tree_size,
 {
 	struct pr_buf entry = PR_BUF_INIT;
 	struct pr_entry ent;
-	pr_hash leaf, envh, proof[PR_MERKLE_MAX_PROOF];
-	size_t plen = 0, i;
-	char when[32], *s = NULL;
-	json_t *j = NULL, *arr;
+	pr_hash leaf, envh;
 	int rc;
 
 	if ((rc = st_entry(st, index, &entry)) != 0)
@@ -56,28 +142,9 @@ receipt_build(struct st_store *st, uint64_t index, uint64_t tree_size,
 	pr_merkle_leaf_hash(entry.data, entry.len, leaf);
 	if ((rc = pr_entry_envelope_hash(entry.data, entry.len, envh)) != 0)
 		goto out;
-	if ((rc = st_inclusion_proof(st, index, tree_size, proof, &plen)) != 0)
-		goto out;
-	format_time_ms(ent.log_time, when);
-	rc = PR_ENOMEM;
-	if ((arr = json_array()) == NULL)
-		goto out;
-	for (i = 0; i < plen; i++)
-		json_array_append_new(arr, hex_json(proof[i], PR_HASH_LEN));
-	j = json_pack("{s:I, s:o, s:o, s:s, s:I, s:s, s:o}", "index",
-	    (json_int_t)index, "leaf_hash", hex_json(leaf, PR_HASH_LEN),
-	    "envelope_hash", hex_json(envh, PR_HASH_LEN), "log_time", when,
-	    "tree_size", (json_int_t)tree_size, "checkpoint", note,
-	    "inclusion_proof", arr);
-	if (j == NULL)
-		goto out;
-	if ((s = json_dumps(j, JSON_COMPACT)) == NULL)
-		goto out;
-	if ((rc = pr_buf_append_str(out, s)) == 0)
-		rc = pr_buf_append_byte(out, '\n');
+	rc = receipt_format(
+	    st, index, leaf, envh, ent.log_time, tree_size, note, out);
 out:
-	free(s);
-	json_decref(j);
 	pr_buf_free(&entry);
 	return rc;
 }

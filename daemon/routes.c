@@ -133,6 +133,8 @@ on_tile(struct http_req *r, void *arg)
 		rc = st_entry_bundle(d->store, t.index, t.width, &b);
 	else
 		rc = st_tile(d->store, (unsigned)t.level, t.index, t.width, &b);
+	if (rc == PR_EINVAL) /* level or width out of range */
+		rc = PR_ENOTFOUND;
 	if (rc != 0) {
 		pr_buf_free(&b);
 		store_error(r, rc, "tile in the current tree");
@@ -175,7 +177,8 @@ parse_index(const char *s, uint64_t *out)
 	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
 		return PR_EFORMAT;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+		if (*s < '0' || *s > '9' ||
+		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
 			return PR_EFORMAT;
 		v = v * 10 + (uint64_t)(*s - '0');
 	}

@@ -165,6 +165,157 @@ pr_dsse_verify(const struct pr_dsse *e, size_t i, const struct pr_key *k)
 
 /* Parsing */
 
+int pr_dsse_skeleton = 1;
+
+/*
+ * jansson lexes strings a byte at a time, so the long base64 values of an
+ * envelope (payload, sig) would dominate its parsing.  Before the text
+ * goes to jansson we copy it with each long string *value* made only of
+ * printable ASCII without escapes (base64, hex keyids) replaced by a
+ * marker "\u0001<n>", and keep where the original lies.  jansson still
+ * checks the whole structure (syntax, members, duplicate keys, types); the
+ * elided strings are ones it would accept unchanged.  Keys are never elided,
+ * and a text that contains
+ * "\u0001" itself is parsed as it is, so a marker is never ambiguous.
+ */
+#define SKEL_MIN 16
+#define SKEL_MAX 40
+
+struct span {
+	const char *p;
+	size_t n;
+};
+
+struct pctx {
+	struct span spans[SKEL_MAX];
+	size_t nspans;
+	struct pr_dsse_error *err;
+};
+
+/*
+ * 1 if p[0..n) is printable ASCII without '\\' (the caller knows it holds
+ * no '"'): what a string may hold to be elided.  Base64 in either alphabet
+ * and hex keyids qualify.  Eight bytes at a time: a byte is outside
+ * 0x20..0x7e when it is below 0x20 or above 0x7e.
+ */
+static int
+plain_span(const char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t x, bad = 0;
+	size_t i = 0;
+
+	if (memchr(p, '\\', n) != NULL)
+		return 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, p + i, 8);
+		bad |= ((x - ones * 0x20) & ~x) | ((x + ones * 0x01) | x);
+	}
+	if ((bad & high) != 0)
+		return 0;
+	for (; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int
+has_marker_escape(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+		if (end - p >= 6 && memcmp(p + 1, "u0001", 5) == 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/*
+ * Build the skeleton of json[0..len) into *out (malloc'd).  Returns 0, 1
+ * when the text is to be parsed as it is, or PR_ENOMEM.
+ */
+static int
+skeleton(
+    const char *json, size_t len, struct pctx *c, char **out, size_t *outlen)
+{
+	size_t i = 0, j, k, o = 0, q;
+	const char *end;
+	char *t;
+
+	if (!pr_dsse_skeleton || has_marker_escape(json, len))
+		return 1;
+	if ((t = malloc(len + 1)) == NULL)
+		return PR_ENOMEM;
+	while (i < len) {
+		/* Copy up to the next string. */
+		q = i;
+		while (q < len && json[q] != '"')
+			q++;
+		memcpy(t + o, json + i, q - i);
+		o += q - i;
+		if ((i = q) == len)
+			break;
+		/* The first '"' ends the string unless there are escapes. */
+		end = memchr(json + i + 1, '"', len - i - 1);
+		q = end != NULL ? (size_t)(end - json) : len;
+		if (q < len && q - i - 1 >= SKEL_MIN && c->nspans < SKEL_MAX &&
+		    plain_span(json + i + 1, q - i - 1)) {
+			for (k = q + 1; k < len &&
+			     (json[k] == ' ' || json[k] == '\t' ||
+			         json[k] == '\n' || json[k] == '\r');
+			     k++)
+				;
+			if (k == len || json[k] != ':') {
+				c->spans[c->nspans].p = json + i + 1;
+				c->spans[c->nspans].n = q - i - 1;
+				o += (size_t)sprintf(
+				    t + o, "\"\\u0001%zu\"", c->nspans);
+				c->nspans++;
+				i = q + 1;
+				continue;
+			}
+		}
+		/* Copied as it is: find the real end past any escapes. */
+		for (j = i + 1; j < len && json[j] != '"'; j++)
+			if (json[j] == '\\')
+				j++;
+		if (j >= len) { /* unterminated: jansson will say so */
+			memcpy(t + o, json + i, len - i);
+			o += len - i;
+			break;
+		}
+		memcpy(t + o, json + i, j + 1 - i);
+		o += j + 1 - i;
+		i = j + 1;
+	}
+	t[o] = '\0';
+	*out = t;
+	*outlen = o;
+	return 0;
+}
+
+/* The text of string v, resolving skeleton markers. */
+static void
+str_get(const struct pctx *c, json_t *v, const char **p, size_t *n)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v), idx = 0, i;
+
+	if (len >= 2 && s[0] == '\x01') {
+		for (i = 1; i < len; i++)
+			idx = idx * 10 + (size_t)(s[i] - '0');
+		if (idx < c->nspans) {
+			*p = c->spans[idx].p;
+			*n = c->spans[idx].n;
+			return;
+		}
+	}
+	*p = s;
+	*n = len;
+}
+
 /* Copy at most dstlen - 1 bytes of s, cutting at a code point boundary. */
 static void
 copy_utf8(char *dst, size_t dstlen, const char *s)
@@ -196,16 +347,17 @@ fail(struct pr_dsse_error *err, int rc, const char *code, const char *field,
 	return rc;
 }
 
-/* Decode the base64 string member v into *p, *len (NUL-terminated). */
+/* Decode the base64 string v into *p, *len (NUL-terminated). */
 static int
-decode_b64(json_t *v, uint8_t **p, size_t *len)
+decode_b64(const struct pctx *c, json_t *v, uint8_t **p, size_t *len)
 {
 	struct pr_buf b = PR_BUF_INIT;
+	const char *s;
+	size_t n;
 	int rc;
 
-	rc = pr_b64_decode(
-	    &b, json_string_value(v), json_string_length(v), PR_B64_ANY);
-	if (rc != 0) {
+	str_get(c, v, &s, &n);
+	if ((rc = pr_b64_decode(&b, s, n, PR_B64_ANY)) != 0) {
 		pr_buf_free(&b);
 		return rc;
 	}
@@ -217,12 +369,14 @@ decode_b64(json_t *v, uint8_t **p, size_t *len)
 }
 
 static int
-parse_sig(json_t *o, size_t i, struct pr_dsse *e, struct pr_dsse_error *err)
+parse_sig(struct pctx *c, json_t *o, size_t i, struct pr_dsse *e)
 {
 	struct pr_dsse_sig *s = &e->sigs[e->nsigs];
+	struct pr_dsse_error *err = c->err;
 	char field[64];
-	const char *key;
+	const char *key, *kid = NULL;
 	json_t *v, *sig, *keyid;
+	size_t kidlen = 0;
 	int rc;
 
 	snprintf(field, sizeof(field), "signatures[%zu]", i);
@@ -243,7 +397,8 @@ parse_sig(json_t *o, size_t i, struct pr_dsse *e, struct pr_dsse_error *err)
 		if (!json_is_string(keyid))
 			return fail(err, PR_EFORMAT, "wrong_type", field,
 			    "must be a string");
-		if (json_string_length(keyid) > PR_DSSE_MAX_KEYID)
+		str_get(c, keyid, &kid, &kidlen);
+		if (kidlen > PR_DSSE_MAX_KEYID)
 			return fail(err, PR_EFORMAT, "too_long", field,
 			    "longer than 255 bytes");
 	}
@@ -256,13 +411,12 @@ parse_sig(json_t *o, size_t i, struct pr_dsse *e, struct pr_dsse_error *err)
 	if (json_string_length(sig) == 0)
 		return fail(
 		    err, PR_EFORMAT, "empty", field, "must not be empty");
-	if ((rc = decode_b64(sig, &s->sig, &s->siglen)) == PR_ENOMEM)
+	if ((rc = decode_b64(c, sig, &s->sig, &s->siglen)) == PR_ENOMEM)
 		return rc;
 	if (rc != 0)
 		return fail(err, PR_EFORMAT, "bad_base64", field,
 		    "not canonical base64");
-	if (keyid != NULL && json_string_length(keyid) > 0 &&
-	    (s->keyid = strdup(json_string_value(keyid))) == NULL) {
+	if (kidlen > 0 && (s->keyid = strndup(kid, kidlen)) == NULL) {
 		free(s->sig);
 		s->sig = NULL;
 		return PR_ENOMEM;
@@ -272,11 +426,12 @@ parse_sig(json_t *o, size_t i, struct pr_dsse *e, struct pr_dsse_error *err)
 }
 
 static int
-parse_root(json_t *root, struct pr_dsse *e, struct pr_dsse_error *err)
+parse_root(struct pctx *c, json_t *root, struct pr_dsse *e)
 {
-	const char *key;
+	struct pr_dsse_error *err = c->err;
+	const char *key, *t;
 	json_t *v, *pt, *pl, *sigs;
-	size_t i;
+	size_t i, tlen;
 	int rc;
 
 	if (!json_is_object(root))
@@ -316,17 +471,18 @@ parse_root(json_t *root, struct pr_dsse *e, struct pr_dsse_error *err)
 	if (json_array_size(sigs) > PR_DSSE_MAX_SIGS)
 		return fail(err, PR_EFORMAT, "too_many", "signatures",
 		    "more than 16 signatures");
-	if ((e->payload_type = strdup(json_string_value(pt))) == NULL)
+	str_get(c, pt, &t, &tlen);
+	if ((e->payload_type = strndup(t, tlen)) == NULL)
 		return PR_ENOMEM;
-	e->payload_type_len = json_string_length(pt);
-	if ((rc = decode_b64(pl, &e->payload, &e->payload_len)) == PR_ENOMEM)
+	e->payload_type_len = tlen;
+	if ((rc = decode_b64(c, pl, &e->payload, &e->payload_len)) == PR_ENOMEM)
 		return rc;
 	if (rc != 0)
 		return fail(err, PR_EFORMAT, "bad_base64", "payload",
 		    "not canonical base64");
 	json_array_foreach(sigs, i, v)
 	{
-		if ((rc = parse_sig(v, i, e, err)) != 0)
+		if ((rc = parse_sig(c, v, i, e)) != 0)
 			return rc;
 	}
 	if (pr_dsse_size(e) > PR_DSSE_MAX_SIZE)
@@ -335,36 +491,61 @@ parse_root(json_t *root, struct pr_dsse *e, struct pr_dsse_error *err)
 	return 0;
 }
 
+/* jansson's verdict on a text it refused. */
+static int
+json_fail(struct pr_dsse_error *err, const json_error_t *jerr)
+{
+	switch (json_error_code(jerr)) {
+	case json_error_out_of_memory:
+		return PR_ENOMEM;
+	case json_error_duplicate_key:
+		return fail(err, PR_EFORMAT, "duplicate_key", "", jerr->text);
+	case json_error_invalid_utf8:
+		return fail(err, PR_EFORMAT, "bad_utf8", "", jerr->text);
+	default:
+		return fail(err, PR_EFORMAT, "bad_json", "", jerr->text);
+	}
+}
+
 int
 pr_dsse_parse(const char *json, size_t len, struct pr_dsse **out,
     struct pr_dsse_error *err)
 {
 	struct pr_dsse *e;
+	struct pctx c;
 	json_error_t jerr;
 	json_t *root;
+	char *skel = NULL;
+	size_t skellen = 0;
 	int rc;
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
+	memset(&c, 0, sizeof(c));
+	c.err = err;
 	if (len > PR_DSSE_MAX_JSON)
 		return fail(err, PR_ETOOBIG, "too_large", "",
 		    "envelope JSON larger than 262,144 bytes");
-	if ((root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL) {
-		if (json_error_code(&jerr) == json_error_out_of_memory)
-			return PR_ENOMEM;
-		if (json_error_code(&jerr) == json_error_duplicate_key)
-			return fail(
-			    err, PR_EFORMAT, "duplicate_key", "", jerr.text);
-		if (json_error_code(&jerr) == json_error_invalid_utf8)
-			return fail(err, PR_EFORMAT, "bad_utf8", "", jerr.text);
-		return fail(err, PR_EFORMAT, "bad_json", "", jerr.text);
+	if ((rc = skeleton(json, len, &c, &skel, &skellen)) < 0)
+		return rc;
+	if (rc == 0)
+		root = json_loadb(skel, skellen, JSON_REJECT_DUPLICATES, &jerr);
+	else
+		root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(skel);
+	if (root == NULL) {
+		/* Report positions in the text as given. */
+		if (rc == 0 &&
+		    (root = json_loadb(
+		         json, len, JSON_REJECT_DUPLICATES, &jerr)) != NULL)
+			json_decref(root);
+		return json_fail(err, &jerr);
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		json_decref(root);
 		return PR_ENOMEM;
 	}
-	if ((rc = parse_root(root, e, err)) != 0) {
+	if ((rc = parse_root(&c, root, e)) != 0) {
 		pr_dsse_free(e);
 		json_decref(root);
 		return rc;

@@ -77,6 +77,14 @@ struct pr_dsse_error {
  */
 int pr_dsse_parse(const char *json, size_t len, struct pr_dsse **out,
     struct pr_dsse_error *err);
+/*
+ * Test seam: 1 (the default) lets pr_dsse_parse() hand jansson a copy of
+ * the text in which long base64 values are elided (they are decoded from
+ * the original text); 0 makes jansson lex the text as given.  Both give
+ * the same results; tests and fuzzing compare them.
+ */
+extern int pr_dsse_skeleton;
+
 /* A new unsigned envelope (copies its arguments). */
 int pr_dsse_new(const char *payload_type, const uint8_t *payload, size_t len,
     struct pr_dsse **out);

@@ -205,8 +205,7 @@ pr_kind_parent_allowed(enum pr_kind parent, enum pr_kind child)
 
 /*
  * An event lives in one arena: the struct, every array, and the JSON tree
- * its strings point into.  Chunks grow geometrically; pr_event_free()
- * releases them all.
+ * its strings point into.  pr_event_free() releases them all.
  */
 struct chunk {
 	struct chunk *next;
@@ -219,7 +218,12 @@ struct pr_event_mem {
 	struct chunk *chunks;
 };
 
-#define CHUNK_FIRST 4096
+/*
+ * Chunks stay below glibc's large-request threshold (1 KiB) so that the
+ * allocator serves them from its per-thread cache instead of
+ * consolidating the many small blocks jansson has just freed.
+ */
+#define CHUNK_SIZE 960
 
 static void *
 mem_alloc(struct pr_event_mem *m, size_t size)
@@ -232,9 +236,7 @@ mem_alloc(struct pr_event_mem *m, size_t size)
 	if (size == 0)
 		size = align;
 	if (c == NULL || c->size - c->used < size) {
-		want = c == NULL ? CHUNK_FIRST : c->size * 2;
-		if (want < size)
-			want = size;
+		want = size > CHUNK_SIZE ? size : CHUNK_SIZE;
 		if ((c = malloc(sizeof(*c) + want)) == NULL)
 			return NULL;
 		c->size = want;
@@ -303,20 +305,24 @@ scrub(char *s)
 static size_t
 json_depth(const uint8_t *s, size_t len)
 {
-	size_t i, depth = 0, max = 0;
-	bool str = false;
+	const uint8_t *q;
+	size_t i = 0, k, depth = 0, max = 0;
 
-	for (i = 0; i < len; i++) {
-		if (str) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				str = false;
-			continue;
-		}
+	while (i < len) {
 		switch (s[i]) {
 		case '"':
-			str = true;
+			/* To the next quote not preceded by an odd number of
+			 * backslashes. */
+			for (k = i + 1;; k = (size_t)(q - s) + 1) {
+				q = memchr(s + k, '"', len - k);
+				if (q == NULL)
+					return max;
+				for (k = (size_t)(q - s); s[k - 1] == '\\'; k--)
+					;
+				if (((size_t)(q - s) - k) % 2 == 0)
+					break;
+			}
+			i = (size_t)(q - s);
 			break;
 		case '{':
 		case '[':
@@ -329,6 +335,7 @@ json_depth(const uint8_t *s, size_t len)
 				depth--;
 			break;
 		}
+		i++;
 	}
 	return max;
 }

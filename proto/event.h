@@ -7,10 +7,11 @@
  * every rule that needs nothing but the payload: syntax (strict JSON, no
  * duplicate keys, no floats, depth and size limits), field names and
  * types, identifiers and check digits, dates, money, item codes, and the
- * arithmetic of totals.  Rules that need the log (the parent exists, has
- * the same ocid and an allowed kind; deadlines against the log's clock;
- * the signer's keys) are the caller's, helped by the kind table
- * (pr_kind_rule, pr_kind_parent_allowed) and pr_event_check_signers().
+ * arithmetic of totals.  Rules that need the log are the caller's: it
+ * finds the parent by its leaf hash and applies pr_event_check_parent(),
+ * judges deadlines (pr_event_deadline) by the log's clock, and maps the
+ * envelope's keys to signers for pr_event_check_signers(); the kind table
+ * (pr_kind_rule, pr_kind_parent_allowed) says what each kind needs.
  *
  * Errors: functions return 0 or a negative PR_E* code (proto/err.h) and,
  * where they take one, fill a struct pr_event_error with a stable code,
@@ -324,6 +325,24 @@ const char *pr_criteria_name(enum pr_criteria c);
 const char *pr_category_name(enum pr_category c);
 /* "buyer" for PR_ROLE_BUYER; a single bit only, else "?". */
 const char *pr_role_name(unsigned role);
+
+/* --- Chains --------------------------------------------------------- */
+
+/*
+ * Rules between ev and the event its "parent" names (found by the caller
+ * from the leaf hash): the same ocid; an allowed parent kind; the same
+ * buyer as the parent; a bid.reveal opens its bid.commit
+ * (pr_event_reveal_matches); a contract's supplier is a winner of its
+ * award and awardID is the award's id; along a contract's chain
+ * (contract, contract.amend, delivery) contractID names the contract, the
+ * supplier stays the same, a payment's payee is that supplier, and a
+ * milestoneID exists when the parent is the contract itself.  Returns 0,
+ * or PR_EEVENT with err code "parent_mismatch" (path of the field that
+ * disagrees), "bad_parent_kind" (path "/parent"), "bad_reference" or
+ * "commitment_mismatch".
+ */
+int pr_event_check_parent(const struct pr_event *parent,
+    const struct pr_event *ev, struct pr_event_error *err);
 
 /* --- Authorization -------------------------------------------------- */
 

@@ -95,6 +95,9 @@ quantity(struct pr_parse *p, json_t *o, unsigned itflags, struct pr_item *it)
 	}
 	if (json_is_integer(v)) {
 		i = json_integer_value(v);
+		if (i <= 0)
+			return pp_fail_at(p, "quantity", "bad_quantity",
+			    "the quantity must be greater than zero");
 		if (i > INT64_MAX / PR_QTY_SCALE)
 			return pp_fail_at(p, "quantity", "bad_quantity",
 			    "the quantity is too large");

@@ -75,10 +75,14 @@ pp_push(struct pr_parse *p, const char *key)
 size_t
 pp_push_index(struct pr_parse *p, size_t i)
 {
-	char num[24];
+	char num[24], *d = num + sizeof(num) - 1;
 
-	snprintf(num, sizeof(num), "%zu", i);
-	return pp_push(p, num);
+	*d = '\0';
+	do {
+		*--d = (char)('0' + i % 10);
+		i /= 10;
+	} while (i != 0);
+	return pp_push(p, d);
 }
 
 void

@@ -294,6 +294,28 @@ check_signers(const struct pr_policy_input *in,
 	return 0;
 }
 
+/* The rules between an event and its parent event (proto/event.h). */
+static int
+check_chain(const struct pr_policy *p, const struct pr_event *ev,
+    struct pr_policy_error *err)
+{
+	struct pr_event *parent = NULL;
+	struct pr_event_error e;
+	int rc;
+
+	if ((rc = p->get_event(p->ctx, ev->parent, &parent)) != 0)
+		return deny(err, rc, 500, "state_error", "/parent",
+		    "reading the parent event: %s", pr_strerror(rc));
+	memset(&e, 0, sizeof(e));
+	rc = pr_event_check_parent(parent, ev, &e);
+	pr_event_free(parent);
+	if (rc != 0)
+		return deny(err, PR_ECONFLICT, 409,
+		    e.code ? e.code : "parent_mismatch", e.path, "%s",
+		    e.message);
+	return 0;
+}
+
 /* Parent link, transition and process rules; queues the state changes. */
 static int
 check_process(const struct pr_policy *p, const struct pr_policy_input *in,
@@ -344,6 +366,8 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 			    pr_kind_name(ev->kind), pkind ? pkind : "?");
 			goto out;
 		}
+		if (p->get_event != NULL && (rc = check_chain(p, ev, err)) != 0)
+			goto out;
 	} else if (rule->parent == PR_PARENT_REQUIRED) {
 		rc = deny(err, PR_EEVENT, 422, "missing_field", "/parent",
 		    "%s must name its parent event", pr_kind_name(ev->kind));

@@ -40,9 +40,18 @@
 typedef int (*pr_policy_get_fn)(
     void *ctx, const char *key, size_t klen, struct pr_buf *val);
 
+/* Find the event whose leaf hash is leaf (committed or admitted earlier):
+ * 0 and a new event in *out (the rules free it), PR_ENOTFOUND, or an
+ * error. */
+typedef int (*pr_policy_event_fn)(
+    void *ctx, const uint8_t *leaf, struct pr_event **out);
+
 struct pr_policy {
 	pr_policy_get_fn get;
 	void *ctx;
+	/* When set, the chain rules between an event and its parent
+	 * (pr_event_check_parent) are applied too. */
+	pr_policy_event_fn get_event;
 	/* Keys that may sign key.grant / key.revoke from the start (the
 	 * log's configured admin keys); more come from grants with the
 	 * admin role. */

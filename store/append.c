@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "proto/err.h"
 #include "proto/log.h"
@@ -295,6 +296,21 @@ sync_signed(struct st_store *st)
 	return 0;
 }
 
+/*
+ * LMDB reports a short write as EIO.  On a file system left with (almost)
+ * no free space that is a full disk, which clears when space returns;
+ * anything else stays an I/O error.
+ */
+static int
+disk_full(const struct st_store *st)
+{
+	struct statvfs sv;
+
+	if (statvfs(st->dir, &sv) == -1)
+		return 0;
+	return (uint64_t)sv.f_bavail * sv.f_frsize < (1u << 20);
+}
+
 int
 st_append_batch(struct st_store *st, const struct st_append *a, size_t n,
     st_sign_fn sign, void *ctx, struct st_appended *res, uint64_t *tree_size,
@@ -358,6 +374,8 @@ st_append_batch(struct st_store *st, const struct st_append *a, size_t n,
 unlock:
 	pthread_mutex_unlock(&st->wlock);
 	rc = sti_err(rc);
+	if (rc == PR_EIO && disk_full(st))
+		rc = PR_ENOSPC;
 	if (rc == 0) {
 		if (n > 0)
 			memcpy(res, b.res, n * sizeof(*res));

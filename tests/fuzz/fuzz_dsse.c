@@ -51,10 +51,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (key == NULL && pr_key_from_raw_public(pub, &key) != 0)
 		abort();
-	if (pr_dsse_parse((const char *)data, size, &e, &err) != 0) {
-		if (err.code == NULL)
+	/* The skeleton path and jansson on the text as given agree. */
+	{
+		struct pr_dsse_error err2;
+		struct pr_dsse *e2 = NULL;
+		int rc1, rc2;
+
+		pr_dsse_skeleton = 0;
+		rc2 = pr_dsse_parse((const char *)data, size, &e2, &err2);
+		pr_dsse_skeleton = 1;
+		rc1 = pr_dsse_parse((const char *)data, size, &e, &err);
+		if (rc1 != rc2)
 			abort();
-		return 0;
+		if (rc1 != 0) {
+			if (err.code == NULL ||
+			    strcmp(err.code, err2.code) != 0 ||
+			    strcmp(err.field, err2.field) != 0 ||
+			    strcmp(err.message, err2.message) != 0)
+				abort();
+			return 0;
+		}
+		same(e, e2);
+		pr_dsse_free(e2);
 	}
 	if (pr_dsse_size(e) > PR_DSSE_MAX_SIZE)
 		abort();

@@ -77,6 +77,7 @@ queries(const struct pr_event *ev)
 	char buf[PR_TIME_STRLEN];
 	int64_t ms;
 	size_t nkeys = 0, i;
+	int rc;
 
 	check(rule != NULL);
 	check(rule->has_ocid == (ev->ocid != NULL));
@@ -106,6 +107,9 @@ queries(const struct pr_event *ev)
 	}
 	check(pr_event_check_signers(ev, s, rule->n_sign, &err) == 0);
 	check(pr_event_check_signers(ev, NULL, 0, &err) == PR_EDENIED);
+	/* An event as its own parent: any answer, but no crash. */
+	rc = pr_event_check_parent(ev, ev, &err);
+	check(rc == 0 || rc == PR_EEVENT);
 	if (ev->kind == PR_KIND_BID_REVEAL)
 		check(pr_bid_commitment(ev->ocid, ev->supplier.id, &ev->value,
 		          ev->items, ev->n_items, ev->nonce, h) == 0);

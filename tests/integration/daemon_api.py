@@ -195,6 +195,12 @@ try:
                "a contract signed by the buyer alone")
     submit_err(envelope(contract, buyer, sup_b), 403, "unexpected_signer",
                "a contract co-signed by the wrong supplier")
+    other = copy.deepcopy(contract)
+    other["awardID"] = "not-the-award"
+    st, r = d.submit(envelope(other, buyer, sup_a))
+    ok(st == 409 and r["error"]["code"] in ("bad_reference",
+                                             "parent_mismatch"),
+       "a contract naming another award: 409 (%s)" % r)
     rct = submit_ok(envelope(contract, buyer, sup_a),
                     "a contract signed by buyer and supplier")
 

@@ -316,6 +316,29 @@ test_parse_strictness(void **state)
 	    {"{\"payloadType\":\"\xff\",\"payload\":\"aGk=\",\"signatures\":["
 	     "{" SIG "}]}",
 	        "bad_utf8", ""},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGVsbG8gd29ybGQgaGVsbG8gd29y"
+	     "bGQ\",\"signatures\":[{" SIG "}]}",
+	        "bad_base64", "payload"},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGVsbG8gd29ybGQgaGVsbG8gd29y"
+	     "\tbGQ=\",\"signatures\":[{" SIG "}]}",
+	        "bad_json", ""},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk=\",\"signatures\":[{" SIG
+	     "}],\"AAAAAAAAAAAAAAAAAAAAAAAA\":1,\"AAAAAAAAAAAAAAAAAAAAAAAA\":"
+	     "2}",
+	        "duplicate_key", ""},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk=\",\"signatures\":[{" SIG
+	     "}],\"AAAAAAAAAAAAAAAAAAAAAAAA\" : 1}",
+	        "unknown_field", "AAAAAAAAAAAAAAAAAAAAAAAA"},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGVsbG8gd29ybGQgaGVsbG8gd29y"
+	     "bGQ=\",\"signatures\":\"AAAAAAAAAAAAAAAAAAAAAAAA\"}",
+	        "wrong_type", "signatures"},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGVsbG8gd29ybGQgaGVsbG8gd29y"
+	     "bGQ=\",\"signatures\":[{\"sig\":\"AAAAAAAAAAAAAAAAAAAAAAAA\",\"ke"
+	     "yid\":\"AAAAAAAAAAAAAAAAAAAAAAAA\",\"sig\":\"AAAA\"}]}",
+	        "duplicate_key", ""},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGVsbG8gd29ybGQgaGVsbG8gd29y"
+	     "bGQ=\",\"signatures\":[{\"sig\":\"AAAAAAAAAAAAAAAAAAAAAAAA",
+	        "bad_json", ""},
 	    {ENV("{" SIG "},{" SIG "},{" SIG "},{" SIG "},{" SIG "},{" SIG
 	         "},{" SIG "},{" SIG "},{" SIG "},{" SIG "},{" SIG "},{" SIG
 	         "},{" SIG "},{" SIG "},{" SIG "},{" SIG "},{" SIG "}"),
@@ -327,20 +350,25 @@ test_parse_strictness(void **state)
 	int rc;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < 2 * sizeof(bad) / sizeof(bad[0]); i++) {
+		/* Each case with and without the skeleton. */
+		pr_dsse_skeleton = i % 2;
 		e = NULL;
-		rc = pr_dsse_parse(bad[i].json, strlen(bad[i].json), &e, &err);
+		rc = pr_dsse_parse(
+		    bad[i / 2].json, strlen(bad[i / 2].json), &e, &err);
 		if (rc == 0)
-			fail_msg("bad envelope %zu accepted", i);
+			fail_msg("bad envelope %zu accepted", i / 2);
 		assert_int_equal(rc, PR_EFORMAT);
 		assert_null(e);
 		assert_non_null(err.code);
-		if (strcmp(err.code, bad[i].code) != 0 ||
-		    strcmp(err.field, bad[i].field) != 0)
-			fail_msg("case %zu: got %s/%s, want %s/%s", i, err.code,
-			    err.field, bad[i].code, bad[i].field);
+		if (strcmp(err.code, bad[i / 2].code) != 0 ||
+		    strcmp(err.field, bad[i / 2].field) != 0)
+			fail_msg("case %zu: got %s/%s, want %s/%s", i / 2,
+			    err.code, err.field, bad[i / 2].code,
+			    bad[i / 2].field);
 		assert_true(strlen(err.message) > 0);
 	}
+	pr_dsse_skeleton = 1;
 	/* 16 signatures, keyid "" (absent) and a 255-byte keyid pass. */
 	{
 		const char *ok =
@@ -354,6 +382,68 @@ test_parse_strictness(void **state)
 		assert_null(e->sigs[0].keyid);
 		pr_dsse_free(e);
 	}
+}
+
+static void
+test_skeleton_equivalence(void **state)
+{
+	static const char *ok[] = {
+	    "{\"payloadType\":\"application/vnd.example+json; v=1\","
+	    "\"payload\":\"aGVsbG8gd29ybGQgaGVsbG8gd29ybGQ=\","
+	    "\"signatures\":[{\"keyid\":\"0123456789abcdef0123456789abcdef\","
+	    "\"sig\":\"A3JqsQGtVsJ2O2xqrI5IcnXip5GToJ3F-FnZ-"
+	    "O88SjtR6rDAajabZKci\""
+	    "}]}",
+	    /* Escapes and non-ASCII in long strings: not elided. */
+	    "{\"payloadType\":\"application/vnd.\\u00e9xample \\\"q\\\" "
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\",\"payload\": "
+	    "\"aGVsbG8gd29y"
+	    "bGQgaGVsbG8gd29ybGQ=\" ,\"signatures\":[{\"sig\"  :  "
+	    "\"AAAAAAAAAAAAAAAAAAAAAAAA\"}]}",
+	    /* "\u0001" in the text: parsed as it is, never a marker. */
+	    "{\"payloadType\":\"aaaaaaaaaaaaaaaaaaaaaaaa\",\"payload\":\"\","
+	    "\"signatures\":[{\"keyid\":\"\\u00010\",\"sig\":\"AAAA\"}]}",
+	};
+	struct pr_dsse *a, *b;
+	struct pr_dsse_error err;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		pr_dsse_skeleton = 1;
+		if (pr_dsse_parse(ok[i], strlen(ok[i]), &a, &err) != 0)
+			fail_msg("case %zu: %s %s", i, err.code, err.message);
+		pr_dsse_skeleton = 0;
+		assert_int_equal(
+		    pr_dsse_parse(ok[i], strlen(ok[i]), &b, &err), 0);
+		pr_dsse_skeleton = 1;
+		assert_string_equal(a->payload_type, b->payload_type);
+		assert_int_equal(a->payload_len, b->payload_len);
+		assert_memory_equal(a->payload, b->payload, a->payload_len);
+		assert_int_equal(a->nsigs, b->nsigs);
+		for (j = 0; j < a->nsigs; j++) {
+			assert_int_equal(a->sigs[j].siglen, b->sigs[j].siglen);
+			assert_memory_equal(
+			    a->sigs[j].sig, b->sigs[j].sig, a->sigs[j].siglen);
+			if (a->sigs[j].keyid != NULL)
+				assert_string_equal(
+				    a->sigs[j].keyid, b->sigs[j].keyid);
+		}
+		pr_dsse_free(a);
+		pr_dsse_free(b);
+	}
+	/* The marker lookalike stays a keyid of two bytes. */
+	assert_int_equal(pr_dsse_parse(ok[2], strlen(ok[2]), &a, &err), 0);
+	assert_string_equal(a->sigs[0].keyid,
+	    "\x01"
+	    "0");
+	assert_string_equal(a->payload_type, "aaaaaaaaaaaaaaaaaaaaaaaa");
+	pr_dsse_free(a);
+	assert_int_equal(pr_dsse_parse(ok[1], strlen(ok[1]), &a, &err), 0);
+	assert_string_equal(a->payload_type,
+	    "application/vnd.\xc3\xa9xample \"q\" "
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	pr_dsse_free(a);
 }
 
 static void
@@ -449,6 +539,7 @@ main(void)
 	    cmocka_unit_test(test_ed25519_known_answer),
 	    cmocka_unit_test(test_sign_several_and_tamper),
 	    cmocka_unit_test(test_parse_strictness),
+	    cmocka_unit_test(test_skeleton_equivalence),
 	    cmocka_unit_test(test_size_limits),
 	    cmocka_unit_test(test_new_and_add_sig_rules),
 	};

@@ -266,6 +266,12 @@ static const struct broken broken[] = {
         "/items/0/quantity"},
     {"tender", SET, "/items/0/quantity", "-5", "bad_quantity",
         "/items/0/quantity"},
+    {"tender", SET, "/items/0/quantity", "-9223372036854775807", "bad_quantity",
+        "/items/0/quantity"},
+    {"tender", SET, "/items/0/quantity", "9223372036854776", "bad_quantity",
+        "/items/0/quantity"},
+    {"tender", SET, "/items/0/quantity", "\"9223372036854775.808\"",
+        "bad_quantity", "/items/0/quantity"},
     {"tender", SET, "/items/0/quantity", "2.5", "bad_quantity",
         "/items/0/quantity"},
     {"tender", SET, "/items/0/quantity", "\"2.5555\"", "too_many_decimals",
@@ -572,6 +578,26 @@ test_ext_allowed(void **state)
 	free(text);
 }
 
+/* Brackets inside strings, escaped quotes and backslashes included, do
+ * not count towards the depth limit. */
+static void
+test_depth_ignores_strings(void **state)
+{
+	static const struct broken title = {"plan", SET, "/title",
+	    "\"x\\\"[[[[[[[[[[[[[[[[[[[[{{{{\\\\\"", NULL, NULL};
+	struct pr_event_error err;
+	struct pr_event *ev = NULL;
+	char *text = mutate(&title);
+
+	(void)state;
+	assert_non_null(strstr(text, "\\\"[[[["));
+	if (pr_event_parse((const uint8_t *)text, strlen(text), &ev, &err) != 0)
+		fail_msg("%s %s %s", err.code, err.path, err.message);
+	assert_string_equal(ev->title, "x\"[[[[[[[[[[[[[[[[[[[[{{{{\\");
+	pr_event_free(ev);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -582,6 +608,7 @@ main(void)
 	    cmocka_unit_test(test_broken_syntax),
 	    cmocka_unit_test(test_error_path_utf8),
 	    cmocka_unit_test(test_ext_allowed),
+	    cmocka_unit_test(test_depth_ignores_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -419,6 +419,94 @@ test_commitment_fields(void **state)
 	    pr_bid_commitment(NULL, DALA, &v, &it, 1, nonce, b), PR_EINVAL);
 }
 
+/* --- Chains ------------------------------------------------------------ */
+
+static void
+expect_parent(struct pr_event *parent, struct pr_event *ev, int want,
+    const char *code, const char *path)
+{
+	struct pr_event_error err;
+	int rc;
+
+	memset(&err, 0, sizeof(err));
+	rc = pr_event_check_parent(parent, ev, &err);
+	if (rc != want)
+		fail_msg("%s <- %s: got %d (%s %s %s), want %d",
+		    pr_kind_name(parent->kind), pr_kind_name(ev->kind), rc,
+		    err.code ? err.code : "", err.path, err.message, want);
+	if (want != 0) {
+		assert_string_equal(err.code, code);
+		assert_string_equal(err.path, path);
+	}
+	pr_event_free(parent);
+	pr_event_free(ev);
+}
+
+static void
+test_chain_examples(void **state)
+{
+	static const char *const pairs[][2] = {
+	    {"plan", "tender"},
+	    {"tender", "tender.amend"},
+	    {"tender-devices", "tender.cancel"},
+	    {"tender.amend", "bid.commit"},
+	    {"bid.commit", "bid.reveal"},
+	    {"tender.amend", "award"},
+	    {"award", "contract"},
+	    {"contract", "contract.amend"},
+	    {"contract.amend", "contract.terminate"},
+	    {"contract", "delivery"},
+	    {"delivery", "payment"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		expect_parent(
+		    example(pairs[i][0]), example(pairs[i][1]), 0, NULL, NULL);
+}
+
+static void
+test_chain_broken(void **state)
+{
+	(void)state;
+	expect_parent(example("tender"), example("contract"), PR_EEVENT,
+	    "bad_parent_kind", "/parent");
+	expect_parent(example("contract"), example("bid.reveal"), PR_EEVENT,
+	    "bad_parent_kind", "/parent");
+	expect_parent(example("tender-devices"), example("tender.amend"),
+	    PR_EEVENT, "parent_mismatch", "/ocid");
+	expect_parent(example("award"),
+	    example_with("contract", "KZ-BIN-151140002468",
+	        "KZ-BIN-170540008313", NULL, NULL),
+	    PR_EEVENT, "parent_mismatch", "/supplier/id");
+	expect_parent(example("award"),
+	    example_with("contract", "\"awardID\": \"ED-2025-0001-lot-1\"",
+	        "\"awardID\": \"ED-2025-0001-lot-2\"", NULL, NULL),
+	    PR_EEVENT, "parent_mismatch", "/awardID");
+	expect_parent(example("tender"),
+	    example_with("tender.amend", "KZ-BIN-090640001233",
+	        "KZ-BIN-120340005670", NULL, NULL),
+	    PR_EEVENT, "parent_mismatch", "/buyer/id");
+	expect_parent(example("contract"),
+	    example_with("delivery", "ED-2025-0001-L1-C1", "ED-2025-0001-L1-C2",
+	        NULL, NULL),
+	    PR_EEVENT, "parent_mismatch", "/contractID");
+	expect_parent(example("contract"),
+	    example_with("delivery", "\"milestoneID\": \"m1\"",
+	        "\"milestoneID\": \"m9\"", NULL, NULL),
+	    PR_EEVENT, "bad_reference", "/milestoneID");
+	expect_parent(example("delivery"),
+	    example_with("payment",
+	        "\"payee\": {\n    \"id\": \"KZ-BIN-151140002468\"",
+	        "\"payee\": {\n    \"id\": \"KZ-BIN-170540008313\"", NULL,
+	        NULL),
+	    PR_EEVENT, "parent_mismatch", "/payee/id");
+	expect_parent(example("bid.commit"),
+	    example_with("bid.reveal", "7a98ef53", "7a98ef54", NULL, NULL),
+	    PR_EEVENT, "commitment_mismatch", "");
+}
+
 /* --- Queries ------------------------------------------------------------ */
 
 static void
@@ -568,6 +656,8 @@ main(void)
 	    cmocka_unit_test(test_commitment_round_trip),
 	    cmocka_unit_test(test_commitment_mismatch),
 	    cmocka_unit_test(test_commitment_fields),
+	    cmocka_unit_test(test_chain_examples),
+	    cmocka_unit_test(test_chain_broken),
 	    cmocka_unit_test(test_deadline),
 	    cmocka_unit_test(test_index_keys),
 	    cmocka_unit_test(test_totals),
