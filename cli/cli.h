@@ -208,5 +208,8 @@ int cmd_totals(struct cl_ctx *, const struct cl_args *);
 int cmd_prove(struct cl_ctx *, const struct cl_args *);
 int cmd_verify(struct cl_ctx *, const struct cl_args *);
 int cmd_export(struct cl_ctx *, const struct cl_args *);
+int cmd_flags(struct cl_ctx *, const struct cl_args *);
+/* The options of flags (cli/cmd_flags.c). */
+extern const struct cl_optdef cl_flags_opts[];
 
 #endif

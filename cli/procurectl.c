@@ -137,6 +137,10 @@ static const struct cl_cmd cmd_table[] = {
         prove_opts, 0, 1},
     {"verify", cmd_verify, "audit the whole log (the auditor's tool)",
         "--vkey VKEY [--state FILE] [--data-dir DIR]", verify_opts, 0, 0},
+    {"flags", cmd_flags, "red flags: risks the log shows (docs/FLAGS.md)",
+        "[INDICATOR] [--buyer ID] [--supplier ID] [--item SCHEME:CODE] "
+        "[--from TIME] [--to TIME] [--limit N]",
+        cl_flags_opts, 0, 1},
     {"export", cmd_export, "log entries as JSON lines",
         "[--from INDEX] [--limit N] [--data-dir DIR]", export_opts, 0, 0},
     {"version", cmd_version, "print procurectl's version", "", NULL, 0, 0},
