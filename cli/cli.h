@@ -60,6 +60,7 @@ enum cl_optid {
 	CL_O_QUIET,
 	CL_O_CHECK,
 	CL_O_LEAF,
+	CL_O_OCDS,
 	CL_O_COUNT
 };
 
@@ -208,5 +209,10 @@ int cmd_totals(struct cl_ctx *, const struct cl_args *);
 int cmd_prove(struct cl_ctx *, const struct cl_args *);
 int cmd_verify(struct cl_ctx *, const struct cl_args *);
 int cmd_export(struct cl_ctx *, const struct cl_args *);
+int cmd_flags(struct cl_ctx *, const struct cl_args *);
+/* export --ocds: an OCDS 1.1 release package (cli/cmd_ocds.c). */
+int cl_export_ocds(struct cl_ctx *, const struct cl_args *);
+/* The options of flags (cli/cmd_flags.c). */
+extern const struct cl_optdef cl_flags_opts[];
 
 #endif

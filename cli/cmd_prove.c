@@ -364,6 +364,8 @@ cmd_export(struct cl_ctx *ctx, const struct cl_args *a)
 	size_t elen;
 	int rc, ex = CL_EXIT_OK;
 
+	if (cl_opt(a, CL_O_OCDS) != NULL)
+		return cl_export_ocds(ctx, a);
 	if (((v = cl_opt(a, CL_O_FROM)) != NULL &&
 	        parse_index(v, &first) != 0) ||
 	    ((v = cl_opt(a, CL_O_LIMIT)) != NULL &&

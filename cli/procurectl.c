@@ -99,6 +99,8 @@ static const struct cl_optdef verify_opts[] = {
 };
 
 static const struct cl_optdef export_opts[] = {
+    {"ocds", CL_O_OCDS, NULL, "one OCDS 1.1 release package instead"},
+    {"ocid", CL_O_OCID, "OCID", "with --ocds: only this process"},
     {"from", CL_O_FROM, "INDEX", "first entry (default 0)"},
     {"limit", CL_O_LIMIT, "N", "at most N entries"},
     {"data-dir", CL_O_DATADIR, "DIR",
@@ -137,8 +139,13 @@ static const struct cl_cmd cmd_table[] = {
         prove_opts, 0, 1},
     {"verify", cmd_verify, "audit the whole log (the auditor's tool)",
         "--vkey VKEY [--state FILE] [--data-dir DIR]", verify_opts, 0, 0},
+    {"flags", cmd_flags, "red flags: risks the log shows (docs/FLAGS.md)",
+        "[INDICATOR] [--buyer ID] [--supplier ID] [--item SCHEME:CODE] "
+        "[--from TIME] [--to TIME] [--limit N]",
+        cl_flags_opts, 0, 1},
     {"export", cmd_export, "log entries as JSON lines",
-        "[--from INDEX] [--limit N] [--data-dir DIR]", export_opts, 0, 0},
+        "[--ocds [--ocid OCID]] [--from INDEX] [--limit N] [--data-dir DIR]",
+        export_opts, 0, 0},
     {"version", cmd_version, "print procurectl's version", "", NULL, 0, 0},
     {"help", cmd_help, "help on procurectl or one command", "[COMMAND]", NULL,
         0, 1},

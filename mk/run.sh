@@ -89,6 +89,7 @@ procured is running on $URL with its data in $VAR
     $BUILD/procurectl search --kind contract --limit 5
     $BUILD/procurectl prices ATC:J01CA04 --reference 35.00
     $BUILD/procurectl totals --by buyer
+    $BUILD/procurectl flags
     $BUILD/procurectl process ocds-pr0kz1-2025-ED-0001
     $BUILD/procurectl verify --vkey var/log.vkey --admin-key var/keys/admin.vkey \\
         --state var/audit.state

@@ -112,6 +112,34 @@ try:
         st, r = a.get_json("/v1/flags?" + q)
         eq((st, r["error"]["field"]), (400, field), "bad %s: 400" % q)
 
+    # procurectl flags: the same flags as a table, CSV and JSON.
+    ctl = os.environ.get("PROCURECTL", os.path.join(
+        os.environ.get("BUILD", "build"), "procurectl"))
+    srv = ["--server", "http://127.0.0.1:%d" % a.port]
+    r = subprocess.run([ctl] + srv + ["flags", "--csv"],
+                       capture_output=True, text=True)
+    import csv
+    import io
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    eq((r.returncode, sorted((x["indicator"], x["ocid"] or x["item"] or
+                              x["buyer"], x["entries"]) for x in rows)),
+       (0, sorted((g["indicator"], g["ocid"] or g["item"] or g["buyer"],
+                   " ".join(str(i) for i in g["entries"])) for g in got)),
+       "procurectl flags --csv lists every flag with its entries")
+    r = subprocess.run([ctl] + srv + ["--json", "flags", "single_bid"],
+                       capture_output=True, text=True)
+    ok(r.returncode == 0 and json.loads(r.stdout)["flags"] ==
+       flags(a, "?indicator=single_bid"), "procurectl flags --json INDICATOR")
+    r = subprocess.run([ctl] + srv + ["flags", "--buyer", buyer],
+                       capture_output=True, text=True)
+    ok(r.returncode == 0 and "INDICATOR" in r.stdout and
+       r.stdout.count("\n") == 1 + len(flags(a, "?buyer=" + buyer)),
+       "procurectl flags --buyer: a table, a row a flag")
+    r = subprocess.run([ctl] + srv + ["flags", "nope"],
+                       capture_output=True, text=True)
+    ok(r.returncode != 0 and "unknown indicator" in r.stderr,
+       "procurectl flags with an unknown indicator fails")
+
     # Restart: the aggregates are rebuilt from the log.
     eq(a.stop(), 0, "stop")
     a.conf = a.conf.replace("\n", "\n", 1) + \
