@@ -96,8 +96,8 @@ gen_batch(struct gen *g, size_t n)
 		a->log_time_ms = 1700000000000ULL + g->i;
 		/* ~10 events a process, processes interleaved. */
 		proc = g->i / 10 + (g->i % 7) * 13;
-		snprintf(g->ocid[k], sizeof(g->ocid[k]),
-		    "ocds-b5fd17-%08llu", (unsigned long long)proc);
+		snprintf(g->ocid[k], sizeof(g->ocid[k]), "ocds-b5fd17-%08llu",
+		    (unsigned long long)proc);
 		a->ocid = g->ocid[k];
 		a->kind = kinds[g->i % 14];
 		snprintf(g->party[k][0], 24, "KZ-BIN-%012llu",
@@ -139,10 +139,11 @@ sign(void *ctx, uint64_t size, const pr_hash root, struct pr_buf *note)
 
 	(void)ctx;
 	if ((rc = pr_buf_printf(note, "procured.example.kz/log\n%llu\n",
-		 (unsigned long long)size)) != 0 ||
+	         (unsigned long long)size)) != 0 ||
 	    (rc = pr_b64_encode(note, root, PR_HASH_LEN)) != 0 ||
-	    (rc = pr_buf_append_str(note, "\n\n\xe2\x80\x94 "
-					  "procured.example.kz/log ")) != 0 ||
+	    (rc = pr_buf_append_str(note,
+	         "\n\n\xe2\x80\x94 "
+	         "procured.example.kz/log ")) != 0 ||
 	    (rc = pr_b64_encode(note, sig, sizeof(sig))) != 0)
 		return rc;
 	return pr_buf_append_str(note, "\n");
@@ -252,8 +253,8 @@ store_rate(struct st_store *st, struct gen *g, uint64_t n, size_t b,
 	while (done < n) {
 		m = n - done < b ? (size_t)(n - done) : b;
 		gen_batch(g, m);
-		if ((rc = st_append_batch(st, g->a, m, sign, NULL, g->r, NULL,
-			 NULL)) != 0)
+		if ((rc = st_append_batch(
+		         st, g->a, m, sign, NULL, g->r, NULL, NULL)) != 0)
 			fatalx("st_append_batch: %s", pr_strerror(rc));
 		done += m;
 		if (first != NULL && done == 100000)
@@ -293,18 +294,18 @@ reads(struct st_store *st, uint64_t size, double secs)
 				rc = st_tile(st, 0, i % full, 256, &b);
 				break;
 			case 1:
-				rc = full >= 256 ? st_tile(st, 1,
-						       i % (full / 256), 256, &b) :
-						   0;
+				rc = full >= 256
+				    ? st_tile(st, 1, i % (full / 256), 256, &b)
+				    : 0;
 				break;
 			case 2:
-				rc = st_inclusion_proof(st, i % size, size,
-				    proof, &len);
+				rc = st_inclusion_proof(
+				    st, i % size, size, proof, &len);
 				break;
 			case 3:
 				m = 1 + i % (size - 1);
-				rc = st_consistency_proof(st, m, size, proof,
-				    &len);
+				rc = st_consistency_proof(
+				    st, m, size, proof, &len);
 				break;
 			case 4:
 				rc = st_entry(st, i % size, &b);
@@ -443,14 +444,15 @@ main(int argc, char **argv)
 	storage(st, g->bytes);
 	if (!noreads)
 		if (!noreads)
-		reads(st, n, 2.0);
+			reads(st, n, 2.0);
 	st_close(st);
 	rm_store(d);
 	free(g);
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: bench_store [-n entries] [-m entries-batch-100] "
-			"[-o entries-batch-1] [-r raw-entries] DIR\n");
+	fprintf(stderr,
+	    "usage: bench_store [-n entries] [-m entries-batch-100] "
+	    "[-o entries-batch-1] [-r raw-entries] DIR\n");
 	return 2;
 }

@@ -29,8 +29,13 @@
  *   ocid, party, item, kind
  *                key string (no NUL) -> u64 BE index; MDB_DUPSORT |
  *                MDB_DUPFIXED, values appended with MDB_APPENDDUP.
+ *                leaf, envelope and these four are written behind: see
+ *                ibuf.c and merge.c.
  *   time         u64 BE log time ms || u64 BE index -> empty.  MDB_APPEND.
  *   state        caller's key bytes -> caller's value bytes.
+ *   journal      u64 BE index -> the entry's index keys, for entries
+ *                whose items are not all merged yet (see merge.c).
+ *   meta "ibuf"  merge watermarks (see merge.c).
  *
  * Outside LMDB, in the data directory: signed-tree (see rollback.c).
  */
@@ -59,6 +64,7 @@ enum sti_db {
 	DB_KIND,
 	DB_TIME,
 	DB_STATE,
+	DB_JOURNAL,
 };
 
 extern const char *const sti_dbname[ST_NDB];
@@ -66,6 +72,7 @@ extern const char *const sti_dbname[ST_NDB];
 #define STI_HEAD_LEN (8 + PR_HASH_LEN + 8 + 8)
 #define STI_TILE_MAX 510 /* hashes in a full tile record: 256 + ... + 2 */
 #define STI_LEVELS 8 /* tile levels: 8 * 8 = 64 tree levels */
+#define STI_SHARDS 256 /* index buffer shards */
 /* With MDB_APPEND or MDB_APPENDDUP: a KEYEXIST answer is not an error. */
 #define STI_EXIST_OK 0x80000000u
 
@@ -81,6 +88,50 @@ struct sti_tile {
 	uint64_t n;
 	unsigned w;
 	uint8_t h[STI_TILE_MAX][PR_HASH_LEN]; /* level r at 512 - (512 >> r) */
+};
+
+struct ib_shard;
+
+struct sti_ibuf {
+	pthread_rwlock_t lock;
+	struct ib_shard *sh; /* STI_SHARDS */
+	uint64_t end; /* items of entries below end are held */
+	size_t bytes;
+};
+
+/* Merge watermarks (meta "ibuf"). */
+struct sti_wmeta {
+	unsigned cursor;
+	uint64_t min;
+	uint64_t w[STI_SHARDS];
+};
+
+/* One shard's items, pointing into the buffer, for merging. */
+struct sti_hitem {
+	uint8_t h[PR_HASH_LEN];
+	uint64_t idx;
+};
+
+struct sti_titem {
+	const char *s;
+	size_t len;
+	const uint64_t *v;
+	size_t n;
+};
+
+struct sti_items {
+	struct sti_hitem *h[2];
+	size_t nh[2];
+	struct sti_titem *t[4];
+	size_t nt[4];
+};
+
+/* A read snapshot for index queries: a read transaction, the head and
+ * watermarks it sees, and the index buffer held shared. */
+struct sti_isnap {
+	MDB_txn *txn;
+	struct sti_head h;
+	struct sti_wmeta m;
 };
 
 struct st_store {
@@ -107,6 +158,10 @@ struct st_store {
 	struct sti_tile *tiles; /* STI_LEVELS, writer scratch */
 	uint8_t *segbuf; /* segsize bytes, writer scratch */
 	uint8_t *tilebuf; /* one full tile record, writer scratch */
+	struct sti_ibuf ibuf;
+	uint64_t ibuf_max; /* bytes */
+	uint64_t ibuf_entries_max; /* journal length */
+	int lockfd; /* flock()ed data directory (writer) */
 };
 
 /* A write transaction that remembers its first error (raw LMDB code,
@@ -191,6 +246,46 @@ void sti_twriter_finish(struct sti_twriter *tw);
 int sti_signed_read(struct st_store *st, int *found, uint64_t *size,
     pr_hash root, struct pr_buf *msg);
 int sti_signed_write(struct st_store *st, uint64_t size, const pr_hash root);
+
+/* ibuf.c */
+unsigned sti_shard_hash(const pr_hash h);
+unsigned sti_shard_term(const char *t, size_t len);
+int sti_ibuf_init(struct sti_ibuf *b);
+void sti_ibuf_free(struct sti_ibuf *b);
+void sti_ibuf_reset(struct sti_ibuf *b, const uint64_t *w, uint64_t end);
+int sti_ibuf_add_hash(
+    struct sti_ibuf *b, int which, const pr_hash h, uint64_t idx);
+int sti_ibuf_find(const struct sti_ibuf *b, int which, const pr_hash h,
+    uint64_t lo, uint64_t hi, uint64_t *idx);
+int sti_ibuf_add_term(
+    struct sti_ibuf *b, int which, const char *s, size_t len, uint64_t idx);
+const uint64_t *sti_ibuf_postings(
+    const struct sti_ibuf *b, int which, const char *s, size_t len, size_t *n);
+int sti_ibuf_shard_items(
+    const struct sti_ibuf *b, unsigned s, struct sti_items *out);
+void sti_items_free(struct sti_items *it);
+int sti_ibuf_keep(struct sti_ibuf *b, unsigned s, uint64_t x, int below);
+uint64_t sti_ibuf_lo(const struct sti_ibuf *b, unsigned s);
+size_t sti_ibuf_bytes(const struct sti_ibuf *b);
+
+/* merge.c */
+int sti_journal_encode(const struct st_append *a, struct pr_buf *b);
+int sti_journal_add(struct sti_ibuf *b, const uint8_t *p, size_t len,
+    const pr_hash leaf, uint64_t idx, const uint64_t *w);
+int sti_journal_replay(struct st_store *st, MDB_txn *txn,
+    const struct sti_wmeta *m, uint64_t from, uint64_t to);
+int sti_wmeta_get(struct st_store *st, MDB_txn *txn, struct sti_wmeta *m);
+int sti_wmeta_put(struct sti_wtxn *w, const struct sti_wmeta *m);
+unsigned sti_merge(struct sti_wtxn *w, struct sti_wmeta *m, uint64_t first,
+    int all, unsigned *done);
+
+/* read.c: index snapshots */
+int sti_ibegin(struct st_store *st, struct sti_isnap *is);
+int sti_ibuf_sync(struct st_store *st, MDB_txn *txn, const struct sti_wmeta *m,
+    uint64_t size);
+void sti_iend(struct st_store *st, struct sti_isnap *is);
+int sti_find_hash(struct st_store *st, struct sti_isnap *is, int which,
+    const pr_hash h, uint64_t *index);
 
 /* verify.c */
 int sti_open_check(struct st_store *st, struct pr_buf *msg);

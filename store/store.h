@@ -62,6 +62,9 @@ struct st_config {
 	uint64_t map_size_max; /* bytes; growth limit; 0: 64 GiB */
 	unsigned max_readers; /* 0: 126 */
 	int readonly; /* offline work and audit: no writes */
+	/* Index items of recent entries kept in memory before they are
+	 * merged into the index DBs, bytes; 0: 64 MiB. */
+	uint64_t index_buffer_max;
 	/* Optional: on failure of st_open(), receives one or more sentences
 	 * a person can act on (e.g. why the store was refused).  May be
 	 * NULL.  Appended to; left alone on success. */
@@ -283,7 +286,7 @@ int st_verify(struct st_store *st, uint64_t *bad, struct pr_buf *msg);
 int st_set_map_size_max(struct st_store *st, uint64_t bytes);
 
 /* Named databases, in the order st_stats.db lists them. */
-#define ST_NDB 13
+#define ST_NDB 14
 
 struct st_db_stats {
 	const char *name; /* static */
@@ -306,6 +309,8 @@ struct st_stats {
 	unsigned max_readers;
 	unsigned readers_used; /* reader slots in use (all processes) */
 	uint64_t last_txn; /* LMDB transaction id */
+	uint64_t index_buffer; /* bytes held by the index buffer */
+	uint64_t index_pending; /* entries not fully merged into indexes */
 	struct st_db_stats db[ST_NDB];
 };
 

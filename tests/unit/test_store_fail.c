@@ -92,7 +92,8 @@ static void
 check_store(struct st_store *st, uint64_t n)
 {
 	struct pr_buf b = PR_BUF_INIT;
-	uint64_t size, bad;
+	uint64_t size, bad, cur, total, out[50], i;
+	size_t got;
 	pr_hash root, r2;
 
 	assert_int_equal(st_tree(st, &size, root), 0);
@@ -105,6 +106,27 @@ check_store(struct st_store *st, uint64_t n)
 	assert_int_equal(st_root_at(st, n, r2), 0);
 	assert_memory_equal(root, r2, PR_HASH_LEN);
 	assert_int_equal(st_verify(st, &bad, NULL), 0);
+	/* The indexes hold exactly entries 0..n-1. */
+	for (cur = ST_SCAN_START, total = 0;; cur = out[got - 1]) {
+		assert_int_equal(
+		    st_scan(st, ST_IDX_OCID, "ocds-x", cur, 50, out, &got), 0);
+		if (got == 0)
+			break;
+		for (i = 0; i < got; i++)
+			assert_int_equal(out[i], total + i);
+		total += got;
+	}
+	assert_int_equal(total, n);
+	for (i = 0; i < n + 20; i += 7) {
+		tst_envelope(i, r2);
+		if (i < n) {
+			assert_int_equal(st_find_envelope(st, r2, &size), 0);
+			assert_int_equal(size, i);
+		} else {
+			assert_int_equal(
+			    st_find_envelope(st, r2, &size), PR_ENOTFOUND);
+		}
+	}
 	pr_buf_free(&b);
 }
 
@@ -155,12 +177,16 @@ test_mapfull(void **state)
 static void
 test_enospc(void **state)
 {
+	struct st_config cfg;
 	struct st_store *st;
 	char *dir;
 
 	(void)state;
 	dir = tst_mkdtemp();
-	assert_int_equal(tst_open(dir, 0, &st), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = dir;
+	cfg.index_buffer_max = 3000; /* failing commits merge indexes too */
+	assert_int_equal(st_open(&cfg, &st), 0);
 	assert_int_equal(append(st, 0, 10), 0);
 	/* Data pages fail to write. */
 	fail_data = 1;

@@ -29,6 +29,8 @@ append(struct st_store *st, uint64_t base, size_t n, uint8_t salt)
 		a[k].entry_len = sizeof(ebuf[k]);
 		tst_envelope(
 		    (base + k) ^ ((uint64_t)salt << 40), a[k].envelope_hash);
+		a[k].ocid = "ocds-rb";
+		a[k].kind = (base + k) % 2 ? "award" : "tender";
 	}
 	return st_append_batch(st, a, n, tst_sign, NULL, r, NULL, NULL);
 }
@@ -174,6 +176,34 @@ test_readonly(void **state)
 	free(dir);
 }
 
+/* A read-only store sees the writer's index entries for 0..n-1. */
+static void
+follow_check(struct st_store *ro, uint64_t n)
+{
+	uint64_t out[4], idx, i;
+	size_t got, k;
+	pr_hash h;
+
+	for (i = 0; i < n; i += 1 + i / 3) {
+		tst_envelope(i ^ ((uint64_t)4 << 40), h);
+		assert_int_equal(st_find_envelope(ro, h, &idx), 0);
+		assert_int_equal(idx, i);
+	}
+	assert_int_equal(
+	    st_scan_desc(ro, ST_IDX_OCID, "ocds-rb", ST_SCAN_END, 4, out, &got),
+	    0);
+	assert_int_equal(got, 4);
+	assert_int_equal(out[0], n - 1);
+	assert_int_equal(out[3], n - 4);
+	/* "award": the odd indexes. */
+	assert_int_equal(
+	    st_scan(ro, ST_IDX_KIND, "award", n / 2, 4, out, &got), 0);
+	for (i = n / 2 + 1, k = 0; i < n && k < 4; i++)
+		if (i % 2 == 1)
+			assert_int_equal(out[k++], i);
+	assert_int_equal(got, k);
+}
+
 /*
  * A reader process holds the store open read-only while a writer process
  * appends enough to grow the map past the reader's mapping.
@@ -198,11 +228,13 @@ test_two_processes(void **state)
 	assert_int_equal(pipe(go), 0);
 	if ((pid = fork()) == 0) {
 		/* The writer: waits until the reader has opened. */
+		close(go[1]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
 		memset(&cfg, 0, sizeof(cfg));
 		cfg.dir = dir;
 		cfg.map_size_initial = 1 << 20;
+		cfg.index_buffer_max = 50000; /* merges as it goes */
 		if (st_open(&cfg, &st) != 0)
 			_exit(3);
 		for (i = 10; i < 20010; i += 100)
@@ -215,6 +247,7 @@ test_two_processes(void **state)
 	assert_int_equal(tst_open(dir, 1, &ro), 0);
 	assert_int_equal(st_tree(ro, &size, NULL), 0);
 	assert_int_equal(size, 10);
+	follow_check(ro, 10);
 	assert_int_equal(write(go[1], &c, 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -223,6 +256,8 @@ test_two_processes(void **state)
 	assert_int_equal(size, 20010);
 	assert_int_equal(st_entry(ro, 20009, &b), 0);
 	assert_int_equal(pr_load_be64(b.data), 20009);
+	/* Indexes as the writer left them, merged or in its journal. */
+	follow_check(ro, 20010);
 	st_close(ro);
 	close(go[0]);
 	close(go[1]);
