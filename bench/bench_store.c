@@ -6,7 +6,7 @@
  * the first and the last 100,000 entries of the large run; tile, proof,
  * entry and bundle read rates; bytes on disk per entry.
  *
- * usage: bench_store [-n entries] [-m entries-batch-100] [-o entries-batch-1]
+ * usage: bench_store [-b index-buffer-bytes] [-n entries] [-m entries-batch-100] [-o entries-batch-1]
  *                    [-r raw-entries] DIR
  * DIR must exist; the benchmark creates and removes subdirectories in it.
  */
@@ -58,6 +58,23 @@ rnd(struct gen *g)
 	g->s ^= g->s >> 7;
 	g->s ^= g->s << 17;
 	return g->s;
+}
+
+/* Bytes this process caused to be written to storage (Linux). */
+static uint64_t
+io_written(void)
+{
+	char line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/io", "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "write_bytes: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
 }
 
 static double
@@ -172,7 +189,7 @@ rm_store(const char *p)
 
 /* Raw LMDB: u64 BE index -> entry, MDB_APPEND, default durable sync. */
 static double
-raw_rate(const char *dir, uint64_t n, size_t b)
+raw_rate(const char *dir, uint64_t n, size_t b, double *wpe)
 {
 	struct gen *g = calloc(1, sizeof(*g));
 	MDB_env *env;
@@ -184,8 +201,11 @@ raw_rate(const char *dir, uint64_t n, size_t b)
 	size_t i, m;
 	double t0, t;
 
+	uint64_t io0;
+
 	g->s = 88172645463325252ULL;
 	mkdir_or_die(dir);
+	io0 = io_written();
 	if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 2) ||
 	    mdb_env_set_mapsize(env, (size_t)(n * 4200 + (256 << 20))) ||
 	    mdb_env_open(env, dir, MDB_NOTLS, 0600))
@@ -214,11 +234,14 @@ raw_rate(const char *dir, uint64_t n, size_t b)
 		done += m;
 	}
 	t = now() - t0;
+	*wpe = (double)(io_written() - io0) / (double)n;
 	mdb_env_close(env);
 	rm_store(dir);
 	free(g);
 	return (double)n / t;
 }
+
+static uint64_t bufmax; /* -b: index buffer bytes, 0: the default */
 
 static struct st_store *
 open_store(const char *dir)
@@ -232,6 +255,7 @@ open_store(const char *dir)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.dir = dir;
 	cfg.errmsg = &msg;
+	cfg.index_buffer_max = bufmax;
 	if ((rc = st_open(&cfg, &st)) != 0)
 		fatalx("st_open %s: %s %s", dir, pr_strerror(rc),
 		    msg.data ? (char *)msg.data : "");
@@ -242,9 +266,10 @@ open_store(const char *dir)
 /* Append n entries in batches of b; rates over the first and last 100k. */
 static double
 store_rate(struct st_store *st, struct gen *g, uint64_t n, size_t b,
-    double *first, double *last)
+    double *first, double *last, double *wpe)
 {
-	uint64_t done = 0, mark = n > 100000 ? n - 100000 : 0;
+	uint64_t done = 0, mark = n > 100000 ? n - 100000 : 0,
+	         io0 = io_written();
 	double t0, tmark = 0, t;
 	size_t m;
 	int rc;
@@ -265,6 +290,7 @@ store_rate(struct st_store *st, struct gen *g, uint64_t n, size_t b,
 	t = now();
 	if (last != NULL)
 		*last = (double)(n - mark) / (t - tmark);
+	*wpe = (double)(io_written() - io0) / (double)n;
 	return (double)n / (t - t0);
 }
 
@@ -360,21 +386,27 @@ storage(struct st_store *st, uint64_t entry_bytes)
 		printf(" %s %.1f", s.db[i].name,
 		    (double)s.db[i].pages * s.page_size / n);
 	printf("\n");
+	printf("  index buffer %.1f MiB, %llu entries not fully merged\n",
+	    (double)s.index_buffer / 1048576,
+	    (unsigned long long)s.index_pending);
 }
 
 int
 main(int argc, char **argv)
 {
 	uint64_t n = 1000000, n100 = 100000, n1 = 5000, nraw = 0;
-	double r, raw, first = 0, last = 0;
+	double r, raw, first = 0, last = 0, wr, ws;
 	struct st_store *st;
 	struct gen *g;
 	char d[4096];
 	int ch, noreads = 0;
 
 	log_init("bench_store", 0);
-	while ((ch = getopt(argc, argv, "n:m:o:r:q")) != -1) {
+	while ((ch = getopt(argc, argv, "b:n:m:o:r:q")) != -1) {
 		switch (ch) {
+		case 'b':
+			bufmax = strtoull(optarg, NULL, 10);
+			break;
 		case 'q':
 			noreads = 1;
 			break;
@@ -403,40 +435,43 @@ main(int argc, char **argv)
 
 	printf("batch of 1 (%llu entries):\n", (unsigned long long)n1);
 	snprintf(d, sizeof(d), "%s/raw1", argv[optind]);
-	raw = raw_rate(d, n1, 1);
+	raw = raw_rate(d, n1, 1, &wr);
 	snprintf(d, sizeof(d), "%s/store1", argv[optind]);
 	st = open_store(d);
 	g->s = 88172645463325252ULL;
-	r = store_rate(st, g, n1, 1, NULL, NULL);
-	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%\n", r,
-	    raw, 100 * r / raw);
+	r = store_rate(st, g, n1, 1, NULL, NULL, &ws);
+	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%; "
+	       "bytes written per entry: %.0f (raw %.0f)\n",
+	    r, raw, 100 * r / raw, ws, wr);
 	st_close(st);
 	rm_store(d);
 
 	printf("batch of 100 (%llu entries):\n", (unsigned long long)n100);
 	snprintf(d, sizeof(d), "%s/raw100", argv[optind]);
-	raw = raw_rate(d, n100, 100);
+	raw = raw_rate(d, n100, 100, &wr);
 	snprintf(d, sizeof(d), "%s/store100", argv[optind]);
 	st = open_store(d);
 	memset(g, 0, sizeof(*g));
 	g->s = 88172645463325252ULL;
-	r = store_rate(st, g, n100, 100, NULL, NULL);
-	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%\n", r,
-	    raw, 100 * r / raw);
+	r = store_rate(st, g, n100, 100, NULL, NULL, &ws);
+	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%; "
+	       "bytes written per entry: %.0f (raw %.0f)\n",
+	    r, raw, 100 * r / raw, ws, wr);
 	st_close(st);
 	rm_store(d);
 
 	printf("batch of 1000 (%llu entries; raw over %llu):\n",
 	    (unsigned long long)n, (unsigned long long)nraw);
 	snprintf(d, sizeof(d), "%s/raw1000", argv[optind]);
-	raw = raw_rate(d, nraw, 1000);
+	raw = raw_rate(d, nraw, 1000, &wr);
 	snprintf(d, sizeof(d), "%s/store1000", argv[optind]);
 	st = open_store(d);
 	memset(g, 0, sizeof(*g));
 	g->s = 88172645463325252ULL;
-	r = store_rate(st, g, n, 1000, &first, &last);
-	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%\n", r,
-	    raw, 100 * r / raw);
+	r = store_rate(st, g, n, 1000, &first, &last, &ws);
+	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%; "
+	       "bytes written per entry: %.0f (raw %.0f)\n",
+	    r, raw, 100 * r / raw, ws, wr);
 	if (n > 100000)
 		printf("  first 100k %9.0f entries/s; last 100k %9.0f "
 		       "entries/s; last/first %.2f\n",
@@ -452,7 +487,7 @@ main(int argc, char **argv)
 
 usage:
 	fprintf(stderr,
-	    "usage: bench_store [-n entries] [-m entries-batch-100] "
+	    "usage: bench_store [-b index-buffer-bytes] [-n entries] [-m entries-batch-100] "
 	    "[-o entries-batch-1] [-r raw-entries] DIR\n");
 	return 2;
 }

@@ -27,6 +27,8 @@ store_free(struct st_store *st)
 	sti_ibuf_free(&st->ibuf);
 	if (st->lockfd != -1)
 		close(st->lockfd);
+	if (st->signfd != -1)
+		close(st->signfd);
 	pthread_mutex_destroy(&st->wlock);
 	pthread_rwlock_destroy(&st->maplock);
 	free(st->tilebuf);
@@ -126,7 +128,7 @@ st_open(const struct st_config *cfg, struct st_store **out)
 		return rc;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return PR_ENOMEM;
-	st->lockfd = -1;
+	st->lockfd = st->signfd = -1;
 	if (sti_ibuf_init(&st->ibuf) != 0) {
 		free(st);
 		return PR_ENOMEM;

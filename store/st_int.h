@@ -1,20 +1,26 @@
 /*
  * store internals shared by the store/ sources; not part of the API.
  *
- * On-disk layout (schema version 1), one LMDB environment, named DBs:
+ * On-disk layout (schema version 1): one LMDB environment (data.mdb,
+ * lock.mdb), durable defaults, 4 KiB pages, these named DBs (BE: big
+ * endian; keys compare as bytes):
  *
- *   meta         "version" -> u32 BE schema version
+ *   meta         "version" -> u32 BE schema version (1)
  *                "created" -> u64 BE ms since the epoch
  *                "segsize" -> u32 BE size of a full "entries" segment
  *                "head"    -> u64 BE size || root[32] || u64 BE heap end
  *                             || u64 BE log time of the last entry (ms)
+ *                "ibuf"    -> u32 BE shard count (256) || u32 BE next
+ *                             shard to merge || 256 x u64 BE watermark
+ *                             W[s]: the index DBs hold shard s's keys of
+ *                             entries below W[s] (see merge.c)
  *   entries      u64 BE segment number -> segment: the entry heap, i.e.
  *                the concatenation, in log order, of every entry as a
  *                u16 BE length and its bytes (the tlog-tiles bundle
  *                encoding), cut into segments of segsize bytes (the last
- *                one shorter).  segsize is the largest value LMDB keeps
- *                in a leaf page two to a page, so ~2 KiB entries cost no
- *                overflow pages.  MDB_APPEND.
+ *                one shorter; segsize 2022 for 4 KiB pages: the largest
+ *                value LMDB keeps in a leaf page two to a page, so ~2 KiB
+ *                entries cost no overflow pages).  MDB_APPEND.
  *   offsets      u64 BE index -> u64 BE heap offset of the entry's length
  *                prefix.  MDB_APPEND.
  *   tiles        u8 level L || u64 BE tile index N -> the full-subtree
@@ -24,19 +30,23 @@
  *                tlog-tiles tile; w is implied by the value length.  The
  *                partial tile of each level is rewritten as it grows.
  *   checkpoints  u64 BE size -> u64 BE size || root[32] || note text.
+ *                MDB_APPEND.
  *   leaf         leaf hash[32] -> u64 BE index (first entry with it).
  *   envelope     envelope hash[32] -> u64 BE index.
  *   ocid, party, item, kind
  *                key string (no NUL) -> u64 BE index; MDB_DUPSORT |
- *                MDB_DUPFIXED, values appended with MDB_APPENDDUP.
- *                leaf, envelope and these four are written behind: see
- *                ibuf.c and merge.c.
+ *                MDB_DUPFIXED, values added with MDB_APPENDDUP.
  *   time         u64 BE log time ms || u64 BE index -> empty.  MDB_APPEND.
  *   state        caller's key bytes -> caller's value bytes.
- *   journal      u64 BE index -> the entry's index keys, for entries
- *                whose items are not all merged yet (see merge.c).
- *   meta "ibuf"  merge watermarks (see merge.c).
+ *   journal      u64 BE index -> the index keys of the entry: envelope
+ *                hash[32] || ocid || kind || u16 BE count || parties ||
+ *                u16 BE count || items, each string a u16 BE length and
+ *                its bytes (length 0: none).  MDB_APPEND.  Holds entries
+ *                from min W[s] on.
  *
+ * leaf, envelope, ocid, party, item and kind are written behind: each
+ * commit appends journal records, the keys wait in memory (ibuf.c), and
+ * commits merge one shard of them at a time into these DBs (merge.c).
  * Outside LMDB, in the data directory: signed-tree (see rollback.c).
  */
 #ifndef ST_INT_H
@@ -162,6 +172,8 @@ struct st_store {
 	uint64_t ibuf_max; /* bytes */
 	uint64_t ibuf_entries_max; /* journal length */
 	int lockfd; /* flock()ed data directory (writer) */
+	int signfd; /* signed-tree, open for writing */
+	uint64_t signed_seq; /* its current record's sequence */
 };
 
 /* A write transaction that remembers its first error (raw LMDB code,

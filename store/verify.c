@@ -131,7 +131,6 @@ rollback_check(struct st_store *st, MDB_txn *txn, const struct sti_head *h,
 int
 sti_open_check(struct st_store *st, struct pr_buf *msg)
 {
-	struct pr_buf tmp = PR_BUF_INIT;
 	struct sti_head h;
 	MDB_txn *txn;
 	uint64_t csize = 0, ssize = 0;
@@ -160,9 +159,6 @@ txn_end:
 		memcpy(st->signed_root, sroot, PR_HASH_LEN);
 	if (st->readonly)
 		return 0;
-	if (pr_buf_printf(&tmp, "%s/signed-tree.tmp", st->dir) == 0)
-		unlink((char *)tmp.data);
-	pr_buf_free(&tmp);
 	if (!found && h.size > 0)
 		log_warnx(
 		    "store: %s/signed-tree is missing; recreating it from "

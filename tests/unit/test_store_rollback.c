@@ -126,6 +126,62 @@ test_rollback(void **state)
 	free(dir);
 }
 
+/* Flip one byte of signed-tree at off. */
+static void
+flip(const char *dir, long off)
+{
+	char p[4096];
+	FILE *f;
+	int c;
+
+	path(p, dir, "signed-tree");
+	assert_non_null(f = fopen(p, "r+b"));
+	assert_int_equal(fseek(f, off, SEEK_SET), 0);
+	c = fgetc(f);
+	assert_int_equal(fseek(f, off, SEEK_SET), 0);
+	fputc(c ^ 1, f);
+	fclose(f);
+}
+
+/* A torn write of one slot leaves the previous record. */
+static void
+test_torn_signed(void **state)
+{
+	struct pr_buf msg = PR_BUF_INIT;
+	struct st_stats s;
+	struct st_store *st;
+	char *dir;
+
+	(void)state;
+	dir = tst_mkdtemp();
+	assert_int_equal(tst_open(dir, 0, &st), 0);
+	assert_int_equal(append(st, 0, 5, 5), 0);
+	assert_int_equal(append(st, 5, 5, 5), 0);
+	assert_int_equal(append(st, 10, 5, 5), 0);
+	st_close(st);
+	/* Records 1, 2, 3 went to slots 1, 0, 1: damage the latest. */
+	flip(dir, 192 + 40);
+	assert_int_equal(tst_open(dir, 1, &st), 0);
+	assert_int_equal(st_stats(st, &s), 0);
+	assert_int_equal(s.signed_size, 10);
+	st_close(st);
+	/* A read-write open brings it back up to the latest checkpoint. */
+	assert_int_equal(tst_open(dir, 0, &st), 0);
+	st_close(st);
+	assert_int_equal(tst_open(dir, 1, &st), 0);
+	assert_int_equal(st_stats(st, &s), 0);
+	assert_int_equal(s.signed_size, 15);
+	st_close(st);
+	/* Both slots damaged: refused. */
+	flip(dir, 40);
+	flip(dir, 192 + 40);
+	assert_int_equal(open_msg(dir, 1, &st, &msg), PR_ECORRUPT);
+	assert_non_null(strstr((char *)msg.data, "not a valid signed-tree"));
+	pr_buf_free(&msg);
+	tst_rmtree(dir);
+	free(dir);
+}
+
 static void
 test_readonly(void **state)
 {
@@ -271,6 +327,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rollback),
+	    cmocka_unit_test(test_torn_signed),
 	    cmocka_unit_test(test_readonly),
 	    cmocka_unit_test(test_two_processes),
 	};
