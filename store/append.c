@@ -206,7 +206,6 @@ find_dup(struct batch *b, struct sti_wtxn *w, const pr_hash h, uint64_t first,
 	}
 	if (rc != MDB_NOTFOUND)
 		return -1;
-	/* The writer owns the buffer: no lock needed to read it. */
 	if (sti_ibuf_find(&b->st->ibuf, 0, h, 0, first, idx) == 0)
 		return 1;
 	*slot = dslot(b, h);
@@ -293,8 +292,12 @@ append_once(struct batch *b)
 		}
 		st->stack_ok = 1;
 	}
+	/* Readers only ever move the buffer forward (after recovery); hold
+	 * it shared while reading it, up to the merge. */
+	pthread_rwlock_rdlock(&st->ibuf.lock);
 	if (st->ibuf.end != h.size) {
 		/* After recovery from a failed commit LMDB could not undo. */
+		pthread_rwlock_unlock(&st->ibuf.lock);
 		pthread_rwlock_wrlock(&st->ibuf.lock);
 		sti_ibuf_reset(&st->ibuf, m.w, m.min);
 		rc = sti_journal_replay(st, w.txn, &m, m.min, h.size);
@@ -303,6 +306,7 @@ append_once(struct batch *b)
 			sti_wfail(&w, rc);
 			return sti_wend(&w, 0);
 		}
+		pthread_rwlock_rdlock(&st->ibuf.lock);
 	}
 	stk = st->stack;
 	first = h.size;
@@ -328,6 +332,7 @@ append_once(struct batch *b)
 	}
 	if (w.rc == 0 && stk.size == first) {
 		/* Only duplicates: nothing to write, nothing to sign. */
+		pthread_rwlock_unlock(&st->ibuf.lock);
 		sti_wend(&w, 0);
 		b->size = h.size;
 		memcpy(b->root, h.root, PR_HASH_LEN);
@@ -337,6 +342,7 @@ append_once(struct batch *b)
 	sti_twriter_finish(&tw);
 	if (w.rc == 0)
 		b->ndone = sti_merge(&w, &m, first, 0, b->done);
+	pthread_rwlock_unlock(&st->ibuf.lock);
 	b->size = h.size = stk.size;
 	pr_merkle_stack_root(&stk, b->root);
 	memcpy(h.root, b->root, PR_HASH_LEN);
