@@ -1,0 +1,38 @@
+/*
+ * The daemon's shared state.  Everything here is owned by the event loop
+ * thread unless a field says otherwise.
+ */
+#ifndef PROCURED_H
+#define PROCURED_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "daemon/config.h"
+#include "proto/key.h"
+
+struct http_server;
+struct st_store;
+struct ingest;
+
+struct procured {
+	struct config conf;
+	struct event_base *base;
+	struct http_server *http;
+	struct st_store *store; /* thread-safe for reads; one writer */
+	struct pr_key *logkey;
+	char *vkey; /* the log's signed-note verifier key */
+	struct pr_vkey admins[CONF_MAX_ADMIN];
+	size_t nadmins;
+	struct ingest *ingest;
+	struct event *ev_term, *ev_int, *ev_hup, *ev_watchdog;
+	uint64_t started_ms;
+	int stopping;
+};
+
+/* Routes (daemon/routes.c). */
+extern const struct http_route procured_routes[];
+extern const size_t procured_nroutes;
+
+#endif
