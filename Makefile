@@ -37,7 +37,7 @@ endif
 endif
 
 PKGS     := libevent_core libevent_extra libevent_openssl libevent_pthreads \
-	    lmdb libcrypto libssl jansson
+	    lmdb libcrypto libssl jansson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka)
@@ -154,6 +154,14 @@ install: all
 	install -m 0644 docs/procurectl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/procured.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 docs/procured.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/procured
+	sed 's|/usr/sbin/procured|$(SBINDIR)/procured|g' \
+		systemd/procured.service >$(DESTDIR)$(UNITDIR)/procured.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/procured.service
+	install -m 0644 systemd/procured.socket $(DESTDIR)$(UNITDIR)/
+	test -e $(DESTDIR)$(SYSCONFDIR)/procured/procured.conf || \
+		install -m 0644 systemd/procured.conf \
+		$(DESTDIR)$(SYSCONFDIR)/procured/procured.conf
 
 format:
 	clang-format -i $(PROTO_SRC) $(STORE_SRC) $(DAEMON_SRC) $(CLI_SRC) \

@@ -482,8 +482,7 @@ main(int argc, char **argv)
 		    first, last, last / first);
 	storage(st, g->bytes);
 	if (!noreads)
-		if (!noreads)
-			reads(st, n, 2.0);
+		reads(st, n, 2.0);
 	st_close(st);
 	rm_store(d);
 	free(g);

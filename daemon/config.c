@@ -13,64 +13,69 @@ enum conf_type { CT_STR, CT_STRLIST, CT_U64 };
 struct conf_opt {
 	const char *name;
 	enum conf_type type;
-	size_t off;    /* offset in struct config */
+	size_t off; /* offset in struct config */
 	size_t cntoff; /* CT_STRLIST: offset of the count */
-	size_t max;    /* CT_STRLIST: capacity */
+	size_t max; /* CT_STRLIST: capacity */
 	uint64_t min, maxval;
 	const char *def; /* default as text; NULL for none */
 	const char *help;
 };
 
-#define STR(f, d, h) {#f, CT_STR, offsetof(struct config, f), 0, 0, 0, 0, d, h}
+#define STR(f, d, h)                                                           \
+	{                                                                      \
+#f, CT_STR, offsetof(struct config, f), 0, 0, 0, 0, d, h       \
+	}
 #define U64(n, f, lo, hi, d, h)                                                \
-	{n, CT_U64, offsetof(struct config, f), 0, 0, lo, hi, d, h}
+	{                                                                      \
+		n, CT_U64, offsetof(struct config, f), 0, 0, lo, hi, d, h      \
+	}
 
 /* One row an option; config_print() writes them in this order. */
 static const struct conf_opt opts[] = {
     {"listen", CT_STRLIST, offsetof(struct config, listen),
-	offsetof(struct config, nlisten), CONF_MAX_LISTEN, 0, 0,
-	"127.0.0.1:8480", "address to serve HTTP on (repeatable)"},
+        offsetof(struct config, nlisten), CONF_MAX_LISTEN, 0, 0,
+        "127.0.0.1:8480", "address to serve HTTP on (repeatable)"},
     {"data-dir", CT_STR, offsetof(struct config, data_dir), 0, 0, 0, 0,
-	"/var/lib/procured", "directory holding the log and its key"},
+        "/var/lib/procured", "directory holding the log and its key"},
     {"origin", CT_STR, offsetof(struct config, origin), 0, 0, 0, 0, NULL,
-	"the log's name in checkpoints, e.g. procurement.example.kz/log"},
+        "the log's name in checkpoints, e.g. procurement.example.kz/log"},
     {"log-key", CT_STR, offsetof(struct config, log_key), 0, 0, 0, 0, NULL,
-	"the log's Ed25519 private key (default: DATA-DIR/log.key)"},
+        "the log's Ed25519 private key (default: DATA-DIR/log.key)"},
     {"admin-key", CT_STRLIST, offsetof(struct config, admin_keys),
-	offsetof(struct config, nadmin), CONF_MAX_ADMIN, 0, 0, NULL,
-	"verifier key allowed to sign key.grant/key.revoke (repeatable)"},
+        offsetof(struct config, nadmin), CONF_MAX_ADMIN, 0, 0, NULL,
+        "verifier key allowed to sign key.grant/key.revoke (repeatable)"},
     {"tls-cert", CT_STR, offsetof(struct config, tls_cert), 0, 0, 0, 0, NULL,
-	"PEM certificate chain: serve HTTPS instead of HTTP"},
+        "PEM certificate chain: serve HTTPS instead of HTTP"},
     {"tls-key", CT_STR, offsetof(struct config, tls_key), 0, 0, 0, 0, NULL,
-	"PEM private key for tls-cert"},
+        "PEM private key for tls-cert"},
     {"tls-client-ca", CT_STR, offsetof(struct config, tls_client_ca), 0, 0, 0,
-	0, NULL, "require client certificates signed by these CAs"},
+        0, NULL, "require client certificates signed by these CAs"},
     U64("batch-max", batch_max, 1, 100000, "1000",
-	"most events committed in one transaction"),
+        "most events committed in one transaction"),
     U64("batch-delay-ms", batch_delay_ms, 0, 1000, "2",
-	"longest wait for more events before a commit"),
+        "longest wait for more events before a commit"),
     U64("queue-max", queue_max, 1, 1000000, "20000",
-	"events waiting for verification or commit before 503"),
+        "events waiting for verification or commit before 503"),
     U64("verify-threads", verify_threads, 1, 256, "2",
-	"threads checking signatures"),
+        "threads checking signatures"),
     U64("max-body", max_body, 1024, 1048576, "131072",
-	"largest request body in bytes"),
+        "largest request body in bytes"),
     U64("max-headers", max_headers, 1024, 1048576, "16384",
-	"largest request header block in bytes"),
+        "largest request header block in bytes"),
     U64("timeout", timeout_s, 1, 3600, "10",
-	"seconds a connection may stay idle or slow"),
+        "seconds a connection may stay idle or slow"),
     U64("request-deadline", request_deadline_s, 1, 3600, "30",
-	"seconds a whole request may take"),
+        "seconds a whole request may take"),
     U64("max-connections", max_connections, 1, 1000000, "4096",
-	"open connections before new ones wait"),
+        "open connections before new ones wait"),
     U64("rate-per-addr", rate_per_addr, 0, 1000000000, "0",
-	"submissions a second from one address (0: unlimited)"),
+        "submissions a second from one address (0: unlimited)"),
     U64("rate-per-key", rate_per_key, 0, 1000000000, "0",
-	"submissions a second signed by one key (0: unlimited)"),
+        "submissions a second signed by one key (0: unlimited)"),
     U64("map-size-max", map_size_max_mb, 16, 1ULL << 30, "65536",
-	"largest database size in MiB"),
+        "largest database size in MiB"),
     U64("checkpoint-max-age", checkpoint_max_age_s, 1, 86400, "10",
-	"health fails when work waits and the checkpoint is older (s)"),
+        "health fails when work waits and the checkpoint is older (s)"),
     U64("verbose", verbose, 0, 3, "0", "log detail: 0 info, 1 debug"),
 };
 
@@ -87,8 +92,7 @@ find_opt(const char *name)
 	return NULL;
 }
 
-static int
-seterr(char *err, size_t errlen, const char *fmt, ...)
+static int seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -176,8 +180,8 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < NOPTS; i++)
 		if (opts[i].def != NULL && opts[i].type != CT_STRLIST)
-			(void)config_set(c, opts[i].name, opts[i].def, err,
-			    sizeof(err));
+			(void)config_set(
+			    c, opts[i].name, opts[i].def, err, sizeof(err));
 }
 
 static char *
@@ -206,8 +210,8 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			rc = seterr(err, errlen, "%s:%u: line too long", path,
-			    lineno);
+			rc = seterr(
+			    err, errlen, "%s:%u: line too long", path, lineno);
 			break;
 		}
 		if ((p = strchr(line, '#')) != NULL)
@@ -224,7 +228,8 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		name = trim(p);
 		value = trim(eq + 1);
 		if (config_set(c, name, value, msg, sizeof(msg)) != 0) {
-			rc = seterr(err, errlen, "%s:%u: %s", path, lineno, msg);
+			rc =
+			    seterr(err, errlen, "%s:%u: %s", path, lineno, msg);
 			break;
 		}
 	}
@@ -239,15 +244,16 @@ config_check(const struct config *c, char *err, size_t errlen)
 {
 	if (c->origin == NULL)
 		return seterr(err, errlen,
-		    "origin is not set (e.g. origin = procurement.example.kz/log)");
+		    "origin is not set (e.g. origin = "
+		    "procurement.example.kz/log)");
 	if (strchr(c->origin, '+') != NULL || strchr(c->origin, ' ') != NULL ||
 	    strchr(c->origin, '\n') != NULL)
 		return seterr(err, errlen,
 		    "origin '%s': must not contain '+', spaces or newlines",
 		    c->origin);
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
-		return seterr(err, errlen,
-		    "tls-cert and tls-key must be set together");
+		return seterr(
+		    err, errlen, "tls-cert and tls-key must be set together");
 	if (c->tls_client_ca != NULL && c->tls_cert == NULL)
 		return seterr(err, errlen, "tls-client-ca needs tls-cert");
 	return 0;
@@ -281,8 +287,8 @@ config_print(const struct config *c, FILE *out)
 			break;
 		case CT_U64:
 			fprintf(out, "%s = %llu\n", o->name,
-			    (unsigned long long)*(const uint64_t *)((
-				const char *)c + o->off));
+			    (unsigned long long)*(
+			        const uint64_t *)((const char *)c + o->off));
 			break;
 		}
 	}

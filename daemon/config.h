@@ -50,8 +50,8 @@ void config_defaults(struct config *c);
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
 /* Set one option by name from text (flags use this too). */
-int config_set(struct config *c, const char *name, const char *value,
-    char *err, size_t errlen);
+int config_set(struct config *c, const char *name, const char *value, char *err,
+    size_t errlen);
 
 /* Cross-option checks after loading and flags; PR_ECONFIG with a message. */
 int config_check(const struct config *c, char *err, size_t errlen);

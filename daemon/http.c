@@ -16,25 +16,28 @@
 #include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <zlib.h>
 
 #include "daemon/config.h"
 #include "daemon/http.h"
 #include "proto/buf.h"
 #include "proto/err.h"
 #include "proto/log.h"
+#include "proto/utf8.h"
 
 #define MAX_LISTENERS 16
+#define MAX_QUERY_PARAMS 64
 #define SWEEP_MS 200
 
 /* Status codes counted per route for /metrics; the last bucket is "other". */
-static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
-    409, 413, 414, 422, 429, 431, 500, 503, 507, 0};
+static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
+    413, 414, 422, 429, 431, 500, 503, 507, 0};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 
 struct conn {
 	struct bufferevent *bev; /* NULL: free slot; (void *)1: tombstone */
-	uint64_t since_us;       /* accepted, or last request finished */
-	unsigned busy;           /* detached requests in flight */
+	uint64_t since_us; /* accepted, or last request finished */
+	unsigned busy; /* detached requests in flight */
 };
 
 struct http_server {
@@ -134,7 +137,7 @@ listeners_pause(struct http_server *srv, int pause)
 	if (pause) {
 		srv->st.refused_busy++;
 		log_warnx("%zu connections open: not accepting more until one "
-			  "closes",
+		          "closes",
 		    srv->nopen);
 	}
 }
@@ -198,7 +201,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 			/* cbarg is the evhttp_connection owning bev. */
 			srv->st.deadline_kills++;
 			log_debug("closing a connection past the request "
-				  "deadline");
+			          "deadline");
 			evhttp_connection_free(cbarg);
 		}
 	}
@@ -281,21 +284,80 @@ finish(struct http_req *r, int status, struct evbuffer *body)
 void
 http_set_header(struct http_req *r, const char *name, const char *val)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), name,
-	    val);
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, val);
+}
+
+/* Hash tiles are random bytes; everything else is worth compressing. */
+static int
+compressible(const struct http_req *r, const char *ctype, size_t len)
+{
+	if (len < 512 || ctype == NULL)
+		return 0;
+	if (strncmp(ctype, "application/octet-stream", 24) != 0)
+		return 1;
+	return strncmp(r->path, "/tile/entries/", 14) == 0;
+}
+
+static int
+accepts_gzip(struct http_req *r)
+{
+	const char *ae = evhttp_find_header(
+	    evhttp_request_get_input_headers(r->req), "Accept-Encoding");
+
+	return ae != NULL && strstr(ae, "gzip") != NULL;
+}
+
+/* gzip body into out; 0, or -1 to send it uncompressed instead. */
+static int
+gzip_into(struct evbuffer *out, const void *body, size_t len)
+{
+	z_stream z;
+	struct evbuffer_iovec v;
+	uLong bound;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	        Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&z, (uLong)len) + 32;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)bound, &v, 1) != 1) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (Bytef *)(uintptr_t)body;
+	z.avail_in = (uInt)len;
+	z.next_out = v.iov_base;
+	z.avail_out = (uInt)v.iov_len;
+	rc = deflate(&z, Z_FINISH);
+	v.iov_len = z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END)
+		return -1;
+	return evbuffer_commit_space(out, &v, 1) == 0 ? 0 : -1;
 }
 
 void
-http_reply(struct http_req *r, int status, const char *ctype,
-    const void *body, size_t len, const char *cache_control)
+http_reply(struct http_req *r, int status, const char *ctype, const void *body,
+    size_t len, const char *cache_control)
 {
 	struct evbuffer *out = evhttp_request_get_output_buffer(r->req);
+	int head = evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD;
 
 	if (ctype != NULL)
 		http_set_header(r, "Content-Type", ctype);
 	if (cache_control != NULL)
 		http_set_header(r, "Cache-Control", cache_control);
-	if (evhttp_request_get_command(r->req) != EVHTTP_REQ_HEAD && len > 0)
+	if (compressible(r, ctype, len)) {
+		http_set_header(r, "Vary", "Accept-Encoding");
+		if (accepts_gzip(r) && len <= UINT32_MAX &&
+		    (head || gzip_into(out, body, len) == 0)) {
+			http_set_header(r, "Content-Encoding", "gzip");
+			finish(r, status, NULL);
+			return;
+		}
+	}
+	if (!head && len > 0)
 		evbuffer_add(out, body, len);
 	finish(r, status, NULL);
 }
@@ -329,19 +391,41 @@ http_reply_json(struct http_req *r, int status, json_t *j)
 	free(s);
 }
 
-void
-http_error(struct http_req *r, int status, const char *code,
-    const char *field, const char *fmt, ...)
+/* Replace bytes that are not UTF-8 (JSON strings must be) with '?'. */
+static void
+utf8_scrub(char *s)
 {
-	char msg[512];
+	size_t len = strlen(s), off = 0, n;
+	uint32_t cp;
+
+	while (off < len) {
+		if ((n = pr_utf8_next((uint8_t *)s + off, len - off, &cp)) == 0)
+			s[off++] = '?';
+		else
+			off += n;
+	}
+}
+
+void
+http_error(struct http_req *r, int status, const char *code, const char *field,
+    const char *fmt, ...)
+{
+	char msg[512], fld[128];
 	va_list ap;
 	json_t *j;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code,
-	    "message", msg, "field", field);
+	/* Messages quote request data, which may be anything. */
+	utf8_scrub(msg);
+	if (field != NULL) {
+		snprintf(fld, sizeof(fld), "%s", field);
+		utf8_scrub(fld);
+		field = fld;
+	}
+	j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message",
+	    msg, "field", field);
 	if (status == 503)
 		http_set_header(r, "Retry-After", "1");
 	http_reply_json(r, status, j);
@@ -397,6 +481,33 @@ peer_name(struct evhttp_request *req, char *buf, size_t len)
 		snprintf(buf, len, "%s", addr);
 }
 
+/* A parameter given twice is ambiguous: refuse it (and floods). */
+static int
+query_check(struct http_req *r)
+{
+	struct evkeyval *a, *b;
+	size_t n = 0;
+
+	TAILQ_FOREACH(a, &r->query, next)
+	{
+		if (++n > MAX_QUERY_PARAMS) {
+			http_error(r, 400, "bad_query", "query",
+			    "more than %d query parameters", MAX_QUERY_PARAMS);
+			return -1;
+		}
+		for (b = TAILQ_NEXT(a, next); b != NULL;
+		     b = TAILQ_NEXT(b, next))
+			if (strcmp(a->key, b->key) == 0) {
+				http_error(r, 400, "bad_query", a->key,
+				    "query parameter '%s' is given more than "
+				    "once",
+				    a->key);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
@@ -443,11 +554,13 @@ dispatch(struct evhttp_request *req, void *arg)
 		    "the query string is malformed");
 		return;
 	}
+	if (query_check(r) != 0)
+		return;
 	for (i = 0; i < srv->nroutes; i++) {
 		rt = &srv->routes[i];
 		n = strlen(rt->path);
 		if (rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) != 0
-					   : strcmp(path, rt->path) != 0)
+		                           : strcmp(path, rt->path) != 0)
 			continue;
 		if (!(evhttp_request_get_command(req) & rt->methods)) {
 			methods_ok = 1;
@@ -462,8 +575,8 @@ dispatch(struct evhttp_request *req, void *arg)
 		http_error(r, 405, "method_not_allowed", NULL,
 		    "this resource does not support that method");
 	else
-		http_error(r, 404, "not_found", "path", "no such resource: %s",
-		    path);
+		http_error(
+		    r, 404, "not_found", "path", "no such resource: %s", path);
 }
 
 struct http_server *
@@ -490,11 +603,10 @@ http_server_new(struct event_base *base, const struct config *conf,
 	if ((srv->http = evhttp_new(base)) == NULL)
 		goto fail;
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)conf->max_body);
-	evhttp_set_max_headers_size(srv->http,
-	    (ev_ssize_t)conf->max_headers);
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)conf->max_headers);
 	evhttp_set_timeout(srv->http, (int)conf->timeout_s);
-	evhttp_set_allowed_methods(srv->http,
-	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(
+	    srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
 	evhttp_set_default_content_type(srv->http, "application/json");
 	evhttp_set_bevcb(srv->http, bev_cb, srv);
 	evhttp_set_gencb(srv->http, dispatch, srv);
@@ -575,8 +687,8 @@ int
 http_listen_fd(struct http_server *srv, int fd)
 {
 	evutil_make_socket_nonblocking(fd);
-	return add_listener(srv,
-	    evhttp_accept_socket_with_handle(srv->http, fd));
+	return add_listener(
+	    srv, evhttp_accept_socket_with_handle(srv->http, fd));
 }
 
 int
@@ -595,7 +707,7 @@ http_tls(struct http_server *srv, const char *cert, const char *key,
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		log_warnx("tls-key %s: cannot load or does not match the "
-			  "certificate",
+		          "certificate",
 		    key);
 		goto fail;
 	}

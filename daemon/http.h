@@ -26,27 +26,27 @@ struct http_server;
 struct http_req {
 	struct evhttp_request *req;
 	struct http_server *srv;
-	const char *path;        /* decoded path, without the query */
-	char *pathbuf;           /* owns path; freed with the request */
-	struct evkeyvalq query;  /* decoded query parameters */
-	const char *tail;        /* path after a route's prefix */
-	unsigned route;          /* index into the route table */
-	char peer[64];           /* client address */
-	uint64_t start_us;       /* monotonic time the handler started */
+	const char *path; /* decoded path, without the query */
+	char *pathbuf; /* owns path; freed with the request */
+	struct evkeyvalq query; /* decoded query parameters */
+	const char *tail; /* path after a route's prefix */
+	unsigned route; /* index into the route table */
+	char peer[64]; /* client address */
+	uint64_t start_us; /* monotonic time the handler started */
 };
 
 typedef void (*http_handler)(struct http_req *r, void *arg);
 
 struct http_route {
-	const char *name;   /* for metrics: "checkpoint", "tile", ... */
-	unsigned methods;   /* EVHTTP_REQ_GET | ... */
-	const char *path;   /* exact path, or prefix when it ends in '/' */
+	const char *name; /* for metrics: "checkpoint", "tile", ... */
+	unsigned methods; /* EVHTTP_REQ_GET | ... */
+	const char *path; /* exact path, or prefix when it ends in '/' */
 	http_handler fn;
 };
 
 struct http_server *http_server_new(struct event_base *base,
-    const struct config *conf, const struct http_route *routes,
-    size_t nroutes, void *arg);
+    const struct config *conf, const struct http_route *routes, size_t nroutes,
+    void *arg);
 void http_server_free(struct http_server *srv);
 
 /* Bind HOST:PORT ([v6]:port accepted); 0 or a negative PR_E* code. */
@@ -85,7 +85,7 @@ const char *http_query_str(struct http_req *r, const char *name);
 struct http_stats {
 	uint64_t open_connections;
 	uint64_t accepted;
-	uint64_t refused_busy;   /* times the listener paused */
+	uint64_t refused_busy; /* times the listener paused */
 	uint64_t deadline_kills;
 };
 void http_get_stats(const struct http_server *srv, struct http_stats *out);

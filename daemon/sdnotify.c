@@ -32,7 +32,7 @@ sd_notify_send(const char *state)
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return PR_ESYS;
 	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-		(struct sockaddr *)&sun, len) == -1)
+	        (struct sockaddr *)&sun, len) == -1)
 		rc = PR_ESYS;
 	close(fd);
 	return rc;

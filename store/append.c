@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "proto/err.h"
 #include "proto/log.h"
@@ -254,6 +255,17 @@ buffer_settle(struct batch *b, uint64_t first, int committed)
 	pthread_rwlock_unlock(&ib->lock);
 }
 
+/* Is a checkpoint stored for this tree size? */
+static int
+has_checkpoint(struct sti_wtxn *w, uint64_t size)
+{
+	uint8_t key[8];
+	MDB_val v;
+
+	pr_store_be64(key, size);
+	return sti_wget(w, DB_CKPT, key, 8, &v) == 0;
+}
+
 /* One attempt; returns a raw code (MDB_MAP_FULL asks for growth). */
 static int
 append_once(struct batch *b)
@@ -330,8 +342,11 @@ append_once(struct batch *b)
 		add_entry(b, &w, &heap, &tw, &stk, i, first, slot);
 		h.last_time = b->a[i].log_time_ms;
 	}
-	if (w.rc == 0 && stk.size == first) {
-		/* Only duplicates: nothing to write, nothing to sign. */
+	if (w.rc == 0 && stk.size == first &&
+	    (b->n > 0 || b->sign == NULL || has_checkpoint(&w, first))) {
+		/* Only duplicates: nothing to write, nothing to sign.  An
+		 * empty batch signs the current tree if it has no checkpoint
+		 * yet (a new log's first, of the empty tree). */
 		pthread_rwlock_unlock(&st->ibuf.lock);
 		sti_wend(&w, 0);
 		b->size = h.size;
@@ -388,6 +403,21 @@ sync_signed(struct st_store *st)
 	}
 	atomic_store(&st->signed_pending, 0);
 	return 0;
+}
+
+/*
+ * LMDB reports a short write as EIO.  On a file system left with (almost)
+ * no free space that is a full disk, which clears when space returns;
+ * anything else stays an I/O error.
+ */
+static int
+disk_full(const struct st_store *st)
+{
+	struct statvfs sv;
+
+	if (statvfs(st->dir, &sv) == -1)
+		return 0;
+	return (uint64_t)sv.f_bavail * sv.f_frsize < (1u << 20);
 }
 
 int
@@ -457,6 +487,8 @@ st_append_batch(struct st_store *st, const struct st_append *a, size_t n,
 unlock:
 	pthread_mutex_unlock(&st->wlock);
 	rc = sti_err(rc);
+	if (rc == PR_EIO && disk_full(st))
+		rc = PR_ENOSPC;
 	if (rc == 0) {
 		if (n > 0)
 			memcpy(res, b.res, n * sizeof(*res));

@@ -267,14 +267,18 @@ journal_trim(struct sti_wtxn *w, uint64_t from, uint64_t to)
 		sti_wfail(w, rc);
 		return;
 	}
+	/* Seek afresh after each delete: a cursor that deleted the last
+	 * record has no current one. */
 	pr_store_be64(key, from);
-	k.mv_data = key;
-	k.mv_size = 8;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size == 8 && pr_load_be64(k.mv_data) < to) {
+	for (;;) {
+		k.mv_data = key;
+		k.mv_size = 8;
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+			break;
+		if (k.mv_size != 8 || pr_load_be64(k.mv_data) >= to)
+			break;
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
-		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		sti_wfail(w, rc);

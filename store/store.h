@@ -167,7 +167,10 @@ typedef int (*st_sign_fn)(
  * Append n entries: tree, indexes, derived state and the new checkpoint
  * (size -> size|root|note), all in one write transaction committed
  * durably (LMDB's default sync) before return.  A batch whose entries are
- * all duplicates writes nothing and does not call sign.  sign may be NULL:
+ * all duplicates writes nothing and does not call sign.  An empty batch
+ * (n == 0) signs and stores a checkpoint of the current tree if none is
+ * stored for its size (a new log's first checkpoint, of the empty tree),
+ * else does nothing.  sign may be NULL:
  * no checkpoint is stored for this batch (tools and benchmarks only: the
  * daemon always signs).
  *

@@ -3,7 +3,8 @@
 #   tmpdir          a fresh temporary directory, removed on exit
 #   free_port       prints a free TCP port on 127.0.0.1
 #   start_procured  ARGS...: starts build/procured on 127.0.0.1:$PORT with
-#                   data in $TMP/data, waits until /healthz answers
+#                   data in $TMP/data and origin $ORIGIN, waits until
+#                   /healthz answers
 #   stop_procured   SIGTERM, then waits for exit; fails if exit status != 0
 #   http METHOD PATH [curl args]: sets $STATUS and $BODY
 #   fail MSG / ok MSG / check_eq GOT WANT MSG
@@ -54,9 +55,12 @@ http() {
 	BODY=$(cat "$TMP/body")
 }
 
+ORIGIN=${ORIGIN:-test.procured.example/log}
+
 start_procured() {
 	PORT=$(free_port)
-	"$PROCURED" --listen "127.0.0.1:$PORT" "$@" >"$TMP/procured.log" 2>&1 &
+	"$PROCURED" --listen "127.0.0.1:$PORT" --data-dir "$TMP/data" \
+		--origin "$ORIGIN" "$@" >"$TMP/procured.log" 2>&1 &
 	PID=$!
 	_i=0
 	while [ $_i -lt 100 ]; do

@@ -563,6 +563,22 @@ test_checkpoints(void **state)
 	uint64_t size, csize;
 	pr_hash root, croot;
 
+	/* A new log: an empty batch signs the empty tree, once. */
+	assert_int_equal(
+	    st_append_batch(f->st, NULL, 0, tst_sign, &sg, NULL, &size, root),
+	    0);
+	assert_int_equal(sg.calls, 1);
+	assert_int_equal(size, 0);
+	assert_int_equal(st_checkpoint_at(f->st, 0, &note), 0);
+	assert_int_equal(tst_note_parse(&note, &csize, croot), 0);
+	assert_int_equal(csize, 0);
+	assert_memory_equal(croot, root, PR_HASH_LEN);
+	assert_int_equal(
+	    st_append_batch(f->st, NULL, 0, tst_sign, &sg, NULL, &size, root),
+	    0);
+	assert_int_equal(sg.calls, 1);
+	pr_buf_reset(&note);
+	sg.calls = 0;
 	fill(f, 0);
 	assert_int_equal(
 	    st_append_batch(f->st, f->a, 3, tst_sign, &sg, r, &size, root), 0);
@@ -604,7 +620,7 @@ test_checkpoints(void **state)
 	assert_int_equal(csize, 12);
 	assert_memory_equal(root, croot, PR_HASH_LEN);
 	assert_int_equal(st_stats(f->st, &s), 0);
-	assert_int_equal(s.checkpoints, 3);
+	assert_int_equal(s.checkpoints, 4);
 	assert_int_equal(s.signed_size, 12);
 	assert_false(s.signed_pending);
 	pr_buf_free(&note);

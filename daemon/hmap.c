@@ -1,0 +1,205 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/hmap.h"
+#include "proto/err.h"
+
+struct hent {
+	struct hent *next;
+	uint64_t hash;
+	uint64_t seq;
+	void *ptr;
+	size_t klen, vlen;
+	uint8_t data[]; /* key, then value */
+};
+
+struct hmap {
+	struct hent **tab;
+	size_t cap; /* power of two */
+	size_t n;
+};
+
+static uint64_t
+fnv1a(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+struct hmap *
+hmap_new(void)
+{
+	struct hmap *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->cap = 64;
+	if ((m->tab = calloc(m->cap, sizeof(*m->tab))) == NULL) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+hmap_clear(struct hmap *m)
+{
+	struct hent *e, *next;
+	size_t i;
+
+	for (i = 0; i < m->cap; i++) {
+		for (e = m->tab[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e);
+		}
+		m->tab[i] = NULL;
+	}
+	m->n = 0;
+}
+
+void
+hmap_free(struct hmap *m)
+{
+	if (m == NULL)
+		return;
+	hmap_clear(m);
+	free(m->tab);
+	free(m);
+}
+
+static struct hent **
+slot(const struct hmap *m, const void *k, size_t klen, uint64_t h)
+{
+	struct hent **pp = &m->tab[h & (m->cap - 1)];
+
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->hash == h && (*pp)->klen == klen &&
+		    memcmp((*pp)->data, k, klen) == 0)
+			break;
+	return pp;
+}
+
+static void
+grow(struct hmap *m)
+{
+	struct hent **tab, *e, *next;
+	size_t i, ncap = m->cap * 2;
+
+	if ((tab = calloc(ncap, sizeof(*tab))) == NULL)
+		return; /* keep working with longer chains */
+	for (i = 0; i < m->cap; i++)
+		for (e = m->tab[i]; e != NULL; e = next) {
+			next = e->next;
+			e->next = tab[e->hash & (ncap - 1)];
+			tab[e->hash & (ncap - 1)] = e;
+		}
+	free(m->tab);
+	m->tab = tab;
+	m->cap = ncap;
+}
+
+int
+hmap_put(struct hmap *m, const void *k, size_t klen, const void *v, size_t vlen,
+    uint64_t seq, void *ptr)
+{
+	uint64_t h = fnv1a(k, klen);
+	struct hent **pp = slot(m, k, klen, h), *e;
+
+	if ((e = malloc(sizeof(*e) + klen + vlen)) == NULL)
+		return PR_ENOMEM;
+	e->hash = h;
+	e->seq = seq;
+	e->ptr = ptr;
+	e->klen = klen;
+	e->vlen = vlen;
+	memcpy(e->data, k, klen);
+	if (vlen > 0)
+		memcpy(e->data + klen, v, vlen);
+	if (*pp != NULL) {
+		e->next = (*pp)->next;
+		free(*pp);
+		*pp = e;
+		return 0;
+	}
+	e->next = NULL;
+	*pp = e;
+	if (++m->n > m->cap)
+		grow(m);
+	return 0;
+}
+
+int
+hmap_get(const struct hmap *m, const void *k, size_t klen, const void **v,
+    size_t *vlen, void **ptr)
+{
+	struct hent *e = *slot(m, k, klen, fnv1a(k, klen));
+
+	if (e == NULL)
+		return 0;
+	if (v != NULL)
+		*v = e->data + e->klen;
+	if (vlen != NULL)
+		*vlen = e->vlen;
+	if (ptr != NULL)
+		*ptr = e->ptr;
+	return 1;
+}
+
+void
+hmap_del(struct hmap *m, const void *k, size_t klen)
+{
+	struct hent **pp = slot(m, k, klen, fnv1a(k, klen)), *e;
+
+	if ((e = *pp) == NULL)
+		return;
+	*pp = e->next;
+	free(e);
+	m->n--;
+}
+
+void
+hmap_del_upto(struct hmap *m, uint64_t seq)
+{
+	struct hent **pp, *e;
+	size_t i;
+
+	for (i = 0; i < m->cap; i++) {
+		pp = &m->tab[i];
+		while ((e = *pp) != NULL) {
+			if (e->seq <= seq) {
+				*pp = e->next;
+				free(e);
+				m->n--;
+			} else
+				pp = &e->next;
+		}
+	}
+}
+
+size_t
+hmap_count(const struct hmap *m)
+{
+	return m->n;
+}
+
+int
+hmap_walk(const struct hmap *m,
+    int (*fn)(void *arg, const void *k, size_t klen, void *ptr), void *arg)
+{
+	struct hent *e;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->cap; i++)
+		for (e = m->tab[i]; e != NULL; e = e->next)
+			if ((rc = fn(arg, e->data, e->klen, e->ptr)) != 0)
+				return rc;
+	return 0;
+}

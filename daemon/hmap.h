@@ -1,0 +1,32 @@
+/*
+ * A small chained hash map from byte-string keys to byte-string values,
+ * each tagged with a sequence number.  Used for the admission overlay
+ * (state changes admitted but not yet committed) and for pending
+ * envelopes.  Not thread-safe: event loop only.
+ */
+#ifndef PROCURED_HMAP_H
+#define PROCURED_HMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hmap;
+
+struct hmap *hmap_new(void);
+void hmap_free(struct hmap *m);
+/* Insert or replace; the map copies key and value. */
+int hmap_put(struct hmap *m, const void *k, size_t klen, const void *v,
+    size_t vlen, uint64_t seq, void *ptr);
+/* 1 and the value (valid until the next put/del on the key) if present. */
+int hmap_get(const struct hmap *m, const void *k, size_t klen, const void **v,
+    size_t *vlen, void **ptr);
+void hmap_del(struct hmap *m, const void *k, size_t klen);
+/* Remove every entry whose seq is at most seq. */
+void hmap_del_upto(struct hmap *m, uint64_t seq);
+void hmap_clear(struct hmap *m);
+/* Call fn for every entry; a non-zero return stops the walk. */
+int hmap_walk(const struct hmap *m,
+    int (*fn)(void *arg, const void *k, size_t klen, void *ptr), void *arg);
+size_t hmap_count(const struct hmap *m);
+
+#endif

@@ -1,0 +1,146 @@
+"""tools/demo.py against a real procured: the year it generates is
+accepted event by event, and the numbers it reports (log size, events by
+kind, processes, contracted and paid totals by buyer, the planted
+anomalies' entries, the refused late commitment) match what the log
+serves.  Also: keys are created private and reused, the plan is the same
+for the same seed, and a second load into a non-empty log is refused."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from procured_test import (Daemon, Key, eq, finish, ok,  # noqa: E402
+                           open_checkpoint)
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+DEMO = os.path.join(ROOT, "tools", "demo.py")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import demo  # noqa: E402
+
+
+def run_demo(*args):
+    return subprocess.run(["/usr/bin/python3", DEMO] + list(args),
+                          capture_output=True, text=True)
+
+
+def count_kind(d, kind):
+    n, cursor = 0, None
+    while True:
+        q = "/v1/search?kind=%s&limit=1000" % kind
+        if cursor:
+            q += "&cursor=" + cursor
+        st, r = d.get_json(q)
+        if st != 200:
+            return -1
+        n += len(r["results"])
+        cursor = r.get("next_cursor")
+        if not cursor:
+            return n
+
+
+d = Daemon(origin="demo.procured.example/log")
+try:
+    keys = os.path.join(d.tmp, "keys")
+    r = run_demo("--keys", keys, "--init-only")
+    eq(r.returncode, 0, "demo --init-only")
+    admin = Key.load(os.path.join(keys, "admin.key"))
+    eq(r.stdout.strip(), admin.vkey("admin"), "--init-only prints the "
+       "admin verifier key")
+    with open(os.path.join(keys, "admin.vkey")) as f:
+        eq(f.read().strip(), admin.vkey("admin"), "admin.vkey written")
+    eq(stat.S_IMODE(os.stat(keys).st_mode), 0o700, "key directory 0700")
+    modes = {stat.S_IMODE(os.stat(os.path.join(keys, f)).st_mode)
+             for f in os.listdir(keys) if f.endswith(".key")}
+    eq(modes, {0o600}, "private keys 0600")
+    eq(len([f for f in os.listdir(keys) if f.endswith(".key")]),
+       1 + len(demo.ORGS), "admin and one key an organization")
+
+    d.admins = [admin]
+    d.start()
+    summ = os.path.join(d.tmp, "summary.json")
+    r = run_demo("--keys", keys, "--server", "http://127.0.0.1:%d" % d.port,
+                 "--seed", "7", "--summary", summ)
+    if not ok(r.returncode == 0, "demo loads a year"):
+        print("# " + (r.stdout + r.stderr)[-2000:].replace("\n", "\n# "))
+        raise SystemExit(1)
+    with open(summ) as f:
+        s = json.load(f)
+
+    st, log = d.get_json("/v1/log")
+    origin, size, root = open_checkpoint(log["checkpoint"], log["vkey"])
+    eq(size, s["tree_size"], "log size matches the summary")
+    eq(s["events"], s["tree_size"], "every event logged once")
+    ok(40 <= s["processes"] <= 80, "40 to 80 processes (%d)" %
+       s["processes"])
+    kinds = {k: count_kind(d, k) for k in s["by_kind"]}
+    eq(kinds, s["by_kind"], "events by kind match the log")
+    for k in ("plan", "tender", "bid.commit", "bid.reveal", "award",
+              "contract", "contract.amend", "delivery", "payment",
+              "tender.cancel", "tender.amend", "key.grant"):
+        ok(s["by_kind"].get(k, 0) > 0, "the year has %s events" % k)
+    eq(count_kind(d, "tender"), s["processes"], "one tender a process")
+    eq(count_kind(d, "contract"), s["contracts"], "contracts")
+
+    st, tot = d.get_json("/v1/totals?by=buyer")
+    got_c = {r_["key"]: r_["contracted"] for r_ in tot["rows"]}
+    got_p = {r_["key"]: r_["paid"] for r_ in tot["rows"]}
+    eq(got_c, s["contracted"], "contracted by buyer matches /v1/totals")
+    eq(got_p, s["paid"], "paid by buyer matches /v1/totals")
+    eq(set(s["contracted"]), set(s["buyers"]), "five buyers contracted")
+
+    eq(sorted({a["indicator"] for a in s["anomalies"]}),
+       sorted(["amendment_increase", "bid_without_commitment",
+               "buyer_supplier_share", "close_runner_up",
+               "contract_above_award", "direct_below_threshold",
+               "heavy_discount", "identical_bids", "item_supplier_share",
+               "late_delivery", "lowest_bid_disqualified",
+               "many_amendments", "others_disqualified", "overpayment",
+               "price_above_median", "price_above_reference",
+               "short_tender_period", "single_bid"]),
+       "an anomaly planted for every indicator")
+    bad = []
+    for a in s["anomalies"]:
+        for i in a["entries"]:
+            st, e = d.get_json("/v1/entries/%d" % i)
+            if st != 200 or (a["ocid"] and e["event"].get("ocid") !=
+                             a["ocid"]):
+                bad.append((a["indicator"], i))
+    eq(bad, [], "every anomaly's entries are in the log, in its process")
+    eq([x["code"] for x in s["refused"]], ["deadline_passed"],
+       "the late commitment was refused by the log")
+
+    st, c = d.get_json("/v1/entries/%d" % min(
+        a["entries"][-1] for a in s["anomalies"]
+        if a["indicator"] == "contract_above_award"))
+    eq(sorted(x["roles"][0] for x in c["signers"]), ["buyer", "supplier"],
+       "a contract is signed by buyer and supplier")
+
+    r = run_demo("--keys", keys, "--server", "http://127.0.0.1:%d" % d.port)
+    ok(r.returncode != 0 and "not empty" in r.stderr,
+       "a second load into a non-empty log is refused")
+    r = run_demo("--keys", keys, "--server", "http://127.0.0.1:%d" % d.port,
+                 "--if-empty")
+    ok(r.returncode == 0 and "nothing loaded" in r.stdout,
+       "--if-empty leaves a non-empty log alone")
+    eq(d.get_json("/v1/log")[1]["tree_size"], size, "log unchanged")
+
+    # The plan is a function of the seed (keys and times aside).
+    def plan(seed, clean=False):
+        g = demo.Gen(seed, 2025, clean)
+        g.plan_year()
+        g.choose_winners()
+        g.render()
+        g.check_plan()
+        return json.dumps([(x.name, x.event, x.signers) for x in g.steps],
+                          default=lambda o: getattr(o, "name", str(o)))
+    eq(plan(7) == plan(7), True, "same seed, same year")
+    eq(plan(7) == plan(8), False, "another seed, another year")
+    ok(plan(7, True) != plan(7), "--clean plants nothing")
+
+    eq(d.stop(), 0, "procured stops cleanly")
+finally:
+    d.cleanup()
+finish()
