@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +78,18 @@ io_written(void)
 	fclose(f);
 	return v;
 }
+
+static double
+cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int verbose; /* -v: a line every 100,000 entries */
 
 static double
 now(void)
@@ -271,11 +284,12 @@ store_rate(struct st_store *st, struct gen *g, uint64_t n, size_t b,
 {
 	uint64_t done = 0, mark = n > 100000 ? n - 100000 : 0,
 	         io0 = io_written();
-	double t0, tmark = 0, t;
+	double t0, tmark = 0, t, tv, tc;
 	size_t m;
 	int rc;
 
-	t0 = now();
+	t0 = tv = now();
+	tc = cpu();
 	while (done < n) {
 		m = n - done < b ? (size_t)(n - done) : b;
 		gen_batch(g, m);
@@ -285,6 +299,14 @@ store_rate(struct st_store *st, struct gen *g, uint64_t n, size_t b,
 		done += m;
 		if (first != NULL && done == 100000)
 			*first = 100000 / (now() - t0);
+		if (verbose && done % 100000 == 0) {
+			printf(
+			    "    %7llu: %6.0f entries/s, %5.1f us CPU/entry\n",
+			    (unsigned long long)done, 100000 / (now() - tv),
+			    (cpu() - tc) * 1e6 / 100000);
+			tv = now();
+			tc = cpu();
+		}
 		if (done == mark)
 			tmark = now();
 	}
@@ -403,13 +425,16 @@ main(int argc, char **argv)
 	int ch, noreads = 0;
 
 	log_init("bench_store", 0);
-	while ((ch = getopt(argc, argv, "b:n:m:o:r:q")) != -1) {
+	while ((ch = getopt(argc, argv, "b:n:m:o:r:qv")) != -1) {
 		switch (ch) {
 		case 'b':
 			bufmax = strtoull(optarg, NULL, 10);
 			break;
 		case 'q':
 			noreads = 1;
+			break;
+		case 'v':
+			verbose = 1;
 			break;
 		case 'n':
 			n = strtoull(optarg, NULL, 10);

@@ -41,6 +41,6 @@ dd if=/dev/zero of="$DIR/dd" bs=4k count=1000 oflag=dsync 2>&1 |
 dd if=/dev/zero of="$DIR/dd" bs=2M count=100 oflag=dsync 2>&1 |
 	awk '/copied/ { printf "machine: 2 MiB O_DSYNC writes %s %s\n", $(NF - 1), $NF }'
 rm -f "$DIR/dd"
-echo "command: $BIN -n $N -m 100000 -o 5000 $DIR"
-"$BIN" -n "$N" -m 100000 -o 5000 "$DIR" 2>&1 | grep -v 'map grown'
+echo "command: $BIN -v -n $N -m 100000 -o 5000 $DIR"
+"$BIN" -v -n "$N" -m 100000 -o 5000 "$DIR" 2>&1 | grep -v 'map grown'
 echo "machine: load after $(cut -d' ' -f1-3 /proc/loadavg)"

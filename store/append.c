@@ -144,12 +144,15 @@ add_entry(struct batch *b, struct sti_wtxn *w, struct sti_heap *heap,
 	sti_heap_append(heap, len, 2);
 	sti_heap_append(heap, e->entry, e->entry_len);
 	sti_wput(w, DB_TIME, tkey, sizeof(tkey), "", 0, MDB_APPEND);
-	/* Index keys go to the journal; the index DBs get them later. */
-	if ((rc = sti_journal_encode(e, &b->jr)) != 0)
+	/* Index keys go to the batch's journal record (u32 BE length and
+	 * the entry's keys); the index DBs get them later. */
+	if ((rc = pr_buf_append_be32(&b->jr, 0)) != 0 ||
+	    (rc = sti_journal_encode(e, &b->jr)) != 0)
 		sti_wfail(w, rc);
 	b->joff[k + 1] = b->jr.len;
-	sti_wput(w, DB_JOURNAL, ix, 8, b->jr.data + b->joff[k],
-	    b->joff[k + 1] - b->joff[k], MDB_APPEND);
+	if (w->rc == 0)
+		pr_store_be32(b->jr.data + b->joff[k],
+		    (uint32_t)(b->jr.len - b->joff[k] - 4));
 	for (i = 0; i < e->nstate; i++)
 		sti_wput(w, DB_STATE, e->state[i].key, e->state[i].klen,
 		    e->state[i].vlen > 0 ? e->state[i].val : "",
@@ -228,8 +231,9 @@ buffer_batch(struct batch *b, struct sti_wtxn *w, const struct sti_wmeta *m,
 
 	pthread_rwlock_wrlock(&ib->lock);
 	for (k = 0; k < b->nnew && rc == 0; k++)
-		rc = sti_journal_add(ib, b->jr.data + b->joff[k],
-		    b->joff[k + 1] - b->joff[k], b->leaves[k], first + k, m->w);
+		rc = sti_journal_add(ib, b->jr.data + b->joff[k] + 4,
+		    b->joff[k + 1] - b->joff[k] - 4, b->leaves[k], first + k,
+		    m->w);
 	ib->end = first + b->nnew;
 	pthread_rwlock_unlock(&ib->lock);
 	if (rc != 0)
@@ -278,7 +282,7 @@ append_once(struct batch *b)
 	struct sti_tread t;
 	struct sti_wtxn w;
 	struct sti_head h;
-	uint8_t head[STI_HEAD_LEN];
+	uint8_t head[STI_HEAD_LEN], key[8];
 	uint64_t first, idx;
 	uint32_t *slot = NULL;
 	size_t i;
@@ -322,7 +326,10 @@ append_once(struct batch *b)
 	}
 	stk = st->stack;
 	first = h.size;
-	b->joff[0] = 0;
+	/* The journal record: u32 BE count, then each entry's keys. */
+	if ((rc = pr_buf_append_be32(&b->jr, 0)) != 0)
+		sti_wfail(&w, rc);
+	b->joff[0] = b->jr.len;
 	sti_heap_begin(&heap, &w, h.heap_end);
 	sti_twriter_begin(&tw, &w);
 	for (i = 0; i < b->n && w.rc == 0; i++) {
@@ -355,6 +362,12 @@ append_once(struct batch *b)
 	}
 	sti_heap_finish(&heap);
 	sti_twriter_finish(&tw);
+	if (b->nnew > 0 && w.rc == 0) {
+		pr_store_be32(b->jr.data, (uint32_t)b->nnew);
+		pr_store_be64(key, first);
+		sti_wput(
+		    &w, DB_JOURNAL, key, 8, b->jr.data, b->jr.len, MDB_APPEND);
+	}
 	if (w.rc == 0)
 		b->ndone = sti_merge(&w, &m, first, 0, b->done);
 	pthread_rwlock_unlock(&st->ibuf.lock);

@@ -4,9 +4,11 @@
  * them in memory; the writer merges the buffer into the index DBs one
  * shard at a time and trims the journal below the lowest watermark.
  *
- * Journal record (u64 BE index ->): envelope hash[32] || ocid || kind ||
- * u16 BE nparties || parties || u16 BE nitems || items, where each string
- * is a u16 BE length and its bytes (length 0: none).
+ * Journal record, one per batch (u64 BE index of its first entry ->):
+ * u32 BE count, then for each entry a u32 BE length and its keys:
+ * envelope hash[32] || ocid || kind || u16 BE nparties || parties ||
+ * u16 BE nitems || items, where each string is a u16 BE length and its
+ * bytes (length 0: none).
  * Meta "ibuf": u32 BE shard count || u32 BE next shard to merge || per
  * shard, u64 BE W[s]: the DBs hold shard s's items of entries below W[s].
  */
@@ -150,9 +152,62 @@ sti_wmeta_put(struct sti_wtxn *w, const struct sti_wmeta *m)
 	return sti_wput(w, DB_META, "ibuf", 4, buf, sizeof(buf), 0);
 }
 
+/* Position c on the journal record holding entry i. */
+static int
+journal_seek(MDB_cursor *c, uint64_t i, MDB_val *k, MDB_val *v)
+{
+	uint8_t key[8];
+	int rc;
+
+	pr_store_be64(key, i);
+	k->mv_data = key;
+	k->mv_size = 8;
+	rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	if (rc == 0 && k->mv_size == 8 && pr_load_be64(k->mv_data) == i)
+		return 0;
+	if (rc == 0)
+		return mdb_cursor_get(c, k, v, MDB_PREV);
+	if (rc == MDB_NOTFOUND)
+		return mdb_cursor_get(c, k, v, MDB_LAST);
+	return rc;
+}
+
+/* Add the entries of one journal record that lie in [from, to). */
+static int
+replay_record(struct st_store *st, struct sti_tread *t,
+    const struct sti_wmeta *m, uint64_t first, const MDB_val *v, uint64_t from,
+    uint64_t to, uint64_t *next)
+{
+	const uint8_t *p = v->mv_data;
+	size_t pos = 4, len;
+	uint64_t i, cnt;
+	pr_hash leaf;
+	int rc;
+
+	if (v->mv_size < 4)
+		return PR_ECORRUPT;
+	cnt = pr_load_be32(p);
+	for (i = first; i < first + cnt; i++) {
+		if (v->mv_size - pos < 4)
+			return PR_ECORRUPT;
+		len = pr_load_be32(p + pos);
+		pos += 4;
+		if (v->mv_size - pos < len)
+			return PR_ECORRUPT;
+		if (i >= from && i < to &&
+		    ((rc = sti_tree_get(t, 0, i, leaf)) != 0 ||
+		        (rc = sti_journal_add(
+		             &st->ibuf, p + pos, len, leaf, i, m->w)) != 0))
+			return rc;
+		pos += len;
+	}
+	*next = first + cnt;
+	return pos == v->mv_size ? 0 : PR_ECORRUPT;
+}
+
 /*
- * Load the journal records of entries [from, to) into the buffer (the
- * caller holds the buffer exclusively, or owns it).
+ * Load the journal's entries [from, to) into the buffer (the caller holds
+ * the buffer exclusively, or owns it).
  */
 int
 sti_journal_replay(struct st_store *st, MDB_txn *txn, const struct sti_wmeta *m,
@@ -161,9 +216,7 @@ sti_journal_replay(struct st_store *st, MDB_txn *txn, const struct sti_wmeta *m,
 	struct sti_tread t;
 	MDB_cursor *c;
 	MDB_val k, v;
-	uint8_t key[8];
-	uint64_t i;
-	pr_hash leaf;
+	uint64_t i, next;
 	int rc;
 
 	if (from >= to)
@@ -171,29 +224,25 @@ sti_journal_replay(struct st_store *st, MDB_txn *txn, const struct sti_wmeta *m,
 	if ((rc = sti_err(mdb_cursor_open(txn, st->dbi[DB_JOURNAL], &c))) != 0)
 		return rc;
 	sti_tread_init(&t, st, txn);
-	pr_store_be64(key, from);
-	k.mv_data = key;
-	k.mv_size = 8;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-	for (i = from; i < to; i++) {
-		if (rc != 0) {
-			rc = rc == MDB_NOTFOUND ? PR_ECORRUPT : sti_err(rc);
-			break;
-		}
-		if (k.mv_size != 8 || pr_load_be64(k.mv_data) != i) {
+	rc = journal_seek(c, from, &k, &v);
+	for (next = from; rc == 0 && next < to;) {
+		if (k.mv_size != 8 || (i = pr_load_be64(k.mv_data)) > next ||
+		    (i < next && next != from)) {
 			rc = PR_ECORRUPT;
 			break;
 		}
-		if ((rc = sti_tree_get(&t, 0, i, leaf)) != 0 ||
-		    (rc = sti_journal_add(
-		         &st->ibuf, v.mv_data, v.mv_size, leaf, i, m->w)) != 0)
+		if ((rc = replay_record(st, &t, m, i, &v, from, to, &next)) !=
+		    0)
 			break;
-		rc = i + 1 < to ? mdb_cursor_get(c, &k, &v, MDB_NEXT) : 0;
+		if (next < to)
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND || (rc == 0 && next < to))
+		rc = PR_ECORRUPT;
 	if (rc == 0)
 		st->ibuf.end = to;
-	return rc;
+	return sti_err(rc);
 }
 
 static int
@@ -215,12 +264,48 @@ cmp_titem(const void *a, const void *b)
 	return (int)x->len - (int)y->len;
 }
 
+/* Add a term's postings (all above those stored) in one put. */
+static void
+put_postings(struct sti_wtxn *w, enum sti_db db, const struct sti_titem *t,
+    struct pr_buf *be)
+{
+	MDB_cursor *c;
+	MDB_val k, d[2];
+	size_t j;
+	int rc;
+
+	pr_buf_reset(be);
+	if ((rc = pr_buf_reserve(be, t->n * 8)) != 0) {
+		sti_wfail(w, rc);
+		return;
+	}
+	for (j = 0; j < t->n; j++)
+		pr_store_be64(be->data + 8 * j, t->v[j]);
+	if ((rc = mdb_cursor_open(w->txn, w->st->dbi[db], &c)) != 0) {
+		sti_wfail(w, rc);
+		return;
+	}
+	k.mv_data = (void *)t->s;
+	k.mv_size = t->len;
+	d[0].mv_data = be->data;
+	d[0].mv_size = 8;
+	d[1].mv_data = NULL;
+	d[1].mv_size = t->n;
+	rc = mdb_cursor_put(c, &k, d, MDB_MULTIPLE | MDB_APPENDDUP);
+	if (rc == 0 && d[1].mv_size != t->n)
+		rc = PR_ECORRUPT;
+	if (rc != 0)
+		sti_wfail(w, rc);
+	mdb_cursor_close(c);
+}
+
 static void
 merge_shard(struct sti_wtxn *w, unsigned s)
 {
+	struct pr_buf be = PR_BUF_INIT;
 	struct sti_items it;
-	uint8_t be[8];
-	size_t i, j;
+	uint8_t ix[8];
+	size_t i;
 	int k, rc;
 
 	if ((rc = sti_ibuf_shard_items(&w->st->ibuf, s, &it)) != 0) {
@@ -231,37 +316,32 @@ merge_shard(struct sti_wtxn *w, unsigned s)
 		if (it.nh[k] > 1)
 			qsort(it.h[k], it.nh[k], sizeof(*it.h[k]), cmp_hitem);
 		for (i = 0; i < it.nh[k] && w->rc == 0; i++) {
-			pr_store_be64(be, it.h[k][i].idx);
+			pr_store_be64(ix, it.h[k][i].idx);
 			/* The leaf DB keeps the first of identical entries. */
-			sti_wput(w, hdb[k], it.h[k][i].h, PR_HASH_LEN, be, 8,
+			sti_wput(w, hdb[k], it.h[k][i].h, PR_HASH_LEN, ix, 8,
 			    MDB_NOOVERWRITE | (k == 1 ? STI_EXIST_OK : 0));
 		}
 	}
 	for (k = 0; k < 4; k++) {
 		if (it.nt[k] > 1)
 			qsort(it.t[k], it.nt[k], sizeof(*it.t[k]), cmp_titem);
-		for (i = 0; i < it.nt[k] && w->rc == 0; i++) {
-			for (j = 0; j < it.t[k][i].n && w->rc == 0; j++) {
-				pr_store_be64(be, it.t[k][i].v[j]);
-				sti_wput(w, tdb[k], it.t[k][i].s,
-				    it.t[k][i].len, be, 8, MDB_APPENDDUP);
-			}
-		}
+		for (i = 0; i < it.nt[k] && w->rc == 0; i++)
+			put_postings(w, tdb[k], &it.t[k][i], &be);
 	}
+	pr_buf_free(&be);
 items_free:
 	sti_items_free(&it);
 }
 
-/* Delete journal records of entries [from, to). */
+/* Delete the journal records whose entries all lie below to. */
 static void
-journal_trim(struct sti_wtxn *w, uint64_t from, uint64_t to)
+journal_trim(struct sti_wtxn *w, uint64_t to)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	uint8_t key[8];
 	int rc;
 
-	if (from >= to || w->rc != 0)
+	if (w->rc != 0)
 		return;
 	if ((rc = mdb_cursor_open(w->txn, w->st->dbi[DB_JOURNAL], &c)) != 0) {
 		sti_wfail(w, rc);
@@ -269,13 +349,12 @@ journal_trim(struct sti_wtxn *w, uint64_t from, uint64_t to)
 	}
 	/* Seek afresh after each delete: a cursor that deleted the last
 	 * record has no current one. */
-	pr_store_be64(key, from);
-	for (;;) {
-		k.mv_data = key;
-		k.mv_size = 8;
-		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
+		if (k.mv_size != 8 || v.mv_size < 4) {
+			rc = PR_ECORRUPT;
 			break;
-		if (k.mv_size != 8 || pr_load_be64(k.mv_data) >= to)
+		}
+		if (pr_load_be64(k.mv_data) + pr_load_be32(v.mv_data) > to)
 			break;
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
@@ -323,7 +402,8 @@ sti_merge(struct sti_wtxn *w, struct sti_wmeta *m, uint64_t first, int all,
 	for (s = 0; s < STI_SHARDS; s++)
 		if (m->w[s] < m->min)
 			m->min = m->w[s];
-	journal_trim(w, oldmin, m->min);
+	if (m->min > oldmin)
+		journal_trim(w, m->min);
 	sti_wmeta_put(w, m);
 	return n;
 }
