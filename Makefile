@@ -4,7 +4,9 @@
 #   make run        build, then start procured on 127.0.0.1:8480 (data in ./var)
 #   make test       build and run every unit, fuzz-corpus and integration test
 #   make test SAN=1 the same under AddressSanitizer + UBSan (build/san/)
+#   make test VALGRIND=1  unit tests, fuzz corpora and the daemon under memcheck
 #   make fuzz       libFuzzer binaries (clang) in build/fuzz/
+#   make fuzz-ci    each of them for FUZZ_SECONDS (default 15) on its corpus
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format     clang-format every source file
 
@@ -74,11 +76,13 @@ BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 LIBPROTO := $(BUILD)/libproto.a
 LIBSTORE := $(BUILD)/libstore.a
+# Everything of the daemon but main(), for tests and fuzz harnesses.
+LIBDAEMON := $(BUILD)/libdaemon.a
 PROCURED := $(BUILD)/procured
 PROCURECTL := $(BUILD)/procurectl
 
-.PHONY: all run test unit fuzz-replay integration fuzz bench install \
-	clean format help
+.PHONY: all run test unit fuzz-replay integration fuzz fuzz-ci bench \
+	install clean format help
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -96,6 +100,10 @@ $(LIBSTORE): $(STORE_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
+$(LIBDAEMON): $(filter-out $(OBJ)/daemon/procured.o,$(DAEMON_OBJ))
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
 $(PROCURED): $(DAEMON_OBJ) $(LIBSTORE) $(LIBPROTO)
 	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIBSTORE) $(LIBPROTO) $(PKG_LIBS)
 
@@ -103,9 +111,10 @@ $(PROCURECTL): $(CLI_OBJ) $(LIBSTORE) $(LIBPROTO)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBSTORE) $(LIBPROTO) $(PKG_LIBS)
 
 # Unit tests: one cmocka binary a module; archives pull in only what it uses.
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBSTORE) $(LIBPROTO)
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBDAEMON) $(LIBSTORE) $(LIBPROTO)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBSTORE) $(LIBPROTO) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBDAEMON) $(LIBSTORE) $(LIBPROTO) \
+		$(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(OBJ)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
@@ -113,10 +122,10 @@ $(OBJ)/tests/unit/%.o: tests/unit/%.c
 
 # Fuzz harnesses, linked with a replay main that runs the committed corpus.
 $(BUILD)/tests/replay_%: $(OBJ)/tests/fuzz/fuzz_%.o $(OBJ)/tests/fuzz/replay.o \
-		$(LIBSTORE) $(LIBPROTO)
+		$(LIBDAEMON) $(LIBSTORE) $(LIBPROTO)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(OBJ)/tests/fuzz/replay.o $(LIBSTORE) \
-		$(LIBPROTO) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(OBJ)/tests/fuzz/replay.o $(LIBDAEMON) \
+		$(LIBSTORE) $(LIBPROTO) $(PKG_LIBS)
 
 # Helper programs that integration tests drive (fixtures, interop dumps).
 $(BUILD)/tests/tools/%: $(OBJ)/tests/tools/%.o $(LIBSTORE) $(LIBPROTO)
@@ -127,20 +136,35 @@ $(BUILD)/bench/%: $(OBJ)/bench/%.o $(LIBSTORE) $(LIBPROTO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBSTORE) $(LIBPROTO) $(PKG_LIBS)
 
+VALGRIND ?= 0
 test: all $(UNIT_BIN) $(REPLAY_BIN) $(TOOL_BIN) $(BENCH_BIN)
-	@BUILD=$(BUILD) SAN=$(SAN) sh tests/run.sh
+	@BUILD=$(BUILD) SAN=$(SAN) VALGRIND=$(VALGRIND) sh tests/run.sh
 
 bench: all $(BENCH_BIN)
 
-# libFuzzer builds (clang): build/fuzz/fuzz_<name>; see tests/fuzz/README.
+# libFuzzer builds (clang): build/fuzz/fuzz_<name>; the libraries are
+# compiled once, instrumented, into build/fuzz/libfuzz.a.
 FUZZ_CC    ?= clang
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_SAN   := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_OBJ   := build/fuzz/obj
+FUZZ_LIB   := build/fuzz/libfuzz.a
+FUZZ_LIB_SRC := $(PROTO_SRC) $(STORE_SRC) \
+	$(filter-out daemon/procured.c,$(DAEMON_SRC))
 fuzz: $(FUZZ_BIN)
-build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(STORE_SRC)
+$(FUZZ_OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< \
-		$(PROTO_SRC) $(STORE_SRC) $(PKG_LIBS)
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+		$(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_LIB): $(FUZZ_LIB_SRC:%.c=$(FUZZ_OBJ)/%.o)
+	rm -f $@ && $(AR) rcs $@ $^
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(FUZZ_SAN) -fsanitize=fuzzer \
+		$(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
+# Bounded run of every harness (CI): FUZZ_SECONDS each, FUZZ_JOBS at once.
+fuzz-ci: fuzz
+	sh tests/fuzz/run.sh
 
 run: all
 	sh mk/run.sh $(BUILD)
@@ -173,6 +197,6 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '2,10s/^# \{0,1\}//p' Makefile
+	@sed -n '2,12s/^# \{0,1\}//p' Makefile
 
--include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJ) $(FUZZ_OBJ) -name '*.d' 2>/dev/null)

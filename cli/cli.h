@@ -24,6 +24,7 @@
 #define CL_EXIT_NET 3 /* server or network error */
 #define CL_EXIT_LOCAL 4 /* local file or key error */
 
+#define CL_VERSION "0.1"
 #define CL_DEFAULT_SERVER "http://127.0.0.1:8480"
 #define CL_DEFAULT_TIMEOUT 30
 
@@ -57,6 +58,8 @@ enum cl_optid {
 	CL_O_THREADS,
 	CL_O_ADMIN,
 	CL_O_QUIET,
+	CL_O_CHECK,
+	CL_O_LEAF,
 	CL_O_COUNT
 };
 

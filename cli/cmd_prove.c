@@ -107,6 +107,69 @@ write_out(const char *path, const struct pr_buf *b)
 	return rc;
 }
 
+/*
+ * prove --check FILE: verify a tlog-proof file with the log's verifier
+ * key, for the leaf hash given with --leaf or of the entry the server
+ * holds at the proof's index.
+ */
+static int
+check_proof(struct cl_ctx *ctx, const struct cl_args *a, const char *path)
+{
+	struct pr_buf file = PR_BUF_INIT;
+	struct pr_checkpoint cp;
+	struct pr_tproof tp;
+	struct pr_vkey vkey;
+	const char *from, *leafhex = cl_opt(a, CL_O_LEAF);
+	pr_hash leaf;
+	int rc, ex;
+
+	if ((rc = cl_vkey_find(a, &vkey, &from)) != 0) {
+		if (rc != PR_ENOTFOUND)
+			return cl_err_rc(rc, "%s", "");
+		cl_errx("prove --check needs the log's verifier key (--vkey)");
+		return CL_EXIT_USAGE;
+	}
+	if (leafhex != NULL &&
+	    (strlen(leafhex) != 2 * PR_HASH_LEN ||
+	        pr_hex_decode(leafhex, strlen(leafhex), leaf, PR_HASH_LEN) !=
+	            0)) {
+		cl_errx("prove: --leaf wants 64 hex digits");
+		ex = CL_EXIT_USAGE;
+		goto clear_vkey;
+	}
+	if ((rc = cl_read_file(path, PR_TPROOF_MAX_SIZE, &file)) != 0) {
+		ex = cl_err_rc(rc, "%s", "");
+		goto clear_vkey;
+	}
+	if ((rc = pr_tproof_parse((char *)file.data, file.len, &tp)) != 0) {
+		ex = cl_err_rc(rc, "%s", path);
+		ex = CL_EXIT_FAIL;
+		goto free_file;
+	}
+	if (leafhex == NULL && (ex = entry_leaf(ctx, tp.index, leaf)) != 0)
+		goto clear_tp;
+	memset(&cp, 0, sizeof(cp));
+	if ((rc = pr_tproof_verify(&tp, leaf, vkey.name, &vkey, 1, &cp)) != 0) {
+		cl_errx("%s does not prove entry %llu: %s", path,
+		    (unsigned long long)tp.index, pr_errmsg(rc));
+		ex = CL_EXIT_FAIL;
+		goto clear_tp;
+	}
+	printf("%s: entry %llu is in the tree of %llu entries of %s "
+	       "(checkpoint signature ok, proof of %zu hashes ok)\n",
+	    path, (unsigned long long)tp.index, (unsigned long long)cp.size,
+	    cp.origin, tp.nproof);
+	pr_checkpoint_clear(&cp);
+	ex = CL_EXIT_OK;
+clear_tp:
+	pr_tproof_clear(&tp);
+free_file:
+	pr_buf_free(&file);
+clear_vkey:
+	pr_vkey_clear(&vkey);
+	return ex;
+}
+
 int
 cmd_prove(struct cl_ctx *ctx, const struct cl_args *a)
 {
@@ -122,6 +185,17 @@ cmd_prove(struct cl_ctx *ctx, const struct cl_args *a)
 	json_t *j;
 	int rc, ex, have_vkey;
 
+	if (cl_opt(a, CL_O_CHECK) != NULL) {
+		if (a->npos != 0 || cl_opt(a, CL_O_OUT) != NULL) {
+			cl_errx("prove: --check FILE takes no INDEX or --out");
+			return CL_EXIT_USAGE;
+		}
+		return check_proof(ctx, a, cl_opt(a, CL_O_CHECK));
+	}
+	if (a->npos != 1 || cl_opt(a, CL_O_LEAF) != NULL) {
+		cl_errx("prove: give INDEX, or --check FILE [--leaf HEX]");
+		return CL_EXIT_USAGE;
+	}
 	if (parse_index(a->pos[0], &index) != 0) {
 		cl_errx("prove: INDEX must be a number, not '%s'", a->pos[0]);
 		return CL_EXIT_USAGE;

@@ -324,6 +324,22 @@ search_row(struct cl_table *t, const json_t *r)
 	return cl_table_add(t, row);
 }
 
+/*
+ * Whether result r has member name equal to want (NULL: any).  Servers
+ * may answer on the first criterion only; kind and ocid, which every
+ * result carries, are checked here too.
+ */
+static int
+matches(const json_t *r, const char *name, const char *want)
+{
+	const char *v;
+
+	if (want == NULL)
+		return 1;
+	v = json_string_value(json_object_get(r, name));
+	return v != NULL && strcmp(v, want) == 0;
+}
+
 int
 cmd_search(struct cl_ctx *ctx, const struct cl_args *a)
 {
@@ -400,6 +416,9 @@ cmd_search(struct cl_ctx *ctx, const struct cl_args *a)
 		{
 			if (limit && got == limit)
 				break;
+			if (!matches(r, "kind", cl_opt(a, CL_O_KIND)) ||
+			    !matches(r, "ocid", cl_opt(a, CL_O_OCID)))
+				continue;
 			if (json_array_append(all, r) != 0 ||
 			    (ctx->mode != CL_JSON &&
 			        (rc = search_row(&t, r)) != 0)) {
@@ -541,7 +560,7 @@ cmd_totals(struct cl_ctx *ctx, const struct cl_args *a)
 {
 	static const struct cl_col cols[] = {
 	    {"key", "KEY", 0, -1, 0},
-	    {"name", "NAME", 0, -1, 48},
+	    {"name", "NAME", CL_COL_OPTIONAL, -1, 48},
 	    {"contracted", "CONTRACTED", CL_COL_NUMBER, 6, 0},
 	    {"paid", "PAID", CL_COL_NUMBER, 6, 0},
 	    {"contracts", "CONTRACTS", CL_COL_NUMBER, -1, 0},

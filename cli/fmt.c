@@ -334,6 +334,23 @@ pad(struct pr_buf *out, size_t n)
 	return rc;
 }
 
+/* 1 if column c is not shown on a terminal. */
+static int
+hidden(const struct cl_table *t, size_t c)
+{
+	size_t r;
+
+	if (t->cols[c].flags & CL_COL_NOTEXT)
+		return 1;
+	if (!(t->cols[c].flags & CL_COL_OPTIONAL))
+		return 0;
+	for (r = 0; r < t->nrows; r++)
+		if (t->cells[r * t->ncols + c] != NULL &&
+		    t->cells[r * t->ncols + c][0] != '\0')
+			return 0;
+	return 1;
+}
+
 static int
 render_text(const struct cl_table *t, struct pr_buf *out)
 {
@@ -346,7 +363,7 @@ render_text(const struct cl_table *t, struct pr_buf *out)
 	if ((w = calloc(t->ncols, sizeof(*w))) == NULL)
 		goto free_cells;
 	for (c = 0; c < t->ncols; c++) {
-		if (t->cols[c].flags & CL_COL_NOTEXT)
+		if (hidden(t, c))
 			continue;
 		last = c;
 		if ((rc = pr_buf_append_str(&cell[c], t->cols[c].title)) != 0)
@@ -358,7 +375,7 @@ render_text(const struct cl_table *t, struct pr_buf *out)
 			struct pr_buf *b = &cell[(r + 1) * t->ncols + c];
 			size_t cw;
 
-			if (t->cols[c].flags & CL_COL_NOTEXT)
+			if (hidden(t, c))
 				continue;
 			if ((rc = text_cell(t, r, c, b)) != 0)
 				goto free_w;
@@ -374,7 +391,7 @@ render_text(const struct cl_table *t, struct pr_buf *out)
 			size_t cw, gap;
 			int right;
 
-			if (t->cols[c].flags & CL_COL_NOTEXT)
+			if (hidden(t, c))
 				continue;
 			right = (t->cols[c].flags &
 			            (CL_COL_RIGHT | CL_COL_NUMBER)) != 0;

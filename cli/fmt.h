@@ -75,6 +75,7 @@ int cl_csv_field(struct pr_buf *out, const char *s, size_t len);
  *   CL_COL_NOTEXT   omitted in text mode (e.g. a currency column whose
  *                   code is shown next to the amounts instead)
  *   CL_COL_NOCSV    omitted from CSV
+ *   CL_COL_OPTIONAL omitted in text mode when every cell is empty
  * unit: for a number column, the index of a column whose cell is written
  * after the number in text mode ("1,200.00 KZT"), or -1.
  * maxw: in text mode, cells wider than this are cut with "…" (0: never).
@@ -85,6 +86,7 @@ int cl_csv_field(struct pr_buf *out, const char *s, size_t len);
 #define CL_COL_NUMBER 0x02
 #define CL_COL_NOTEXT 0x04
 #define CL_COL_NOCSV 0x08
+#define CL_COL_OPTIONAL 0x10
 
 struct cl_col {
 	const char *key;

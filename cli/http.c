@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "cli/cli.h"
 #include "cli/http.h"
 #include "proto/err.h"
 #include "proto/errmsg.h"
@@ -690,7 +691,7 @@ cl_http_request(struct cl_http *h, const char *method, const char *target,
 	}
 	if ((rc = pr_buf_printf(&req,
 	         "%s %s%s HTTP/1.1\r\nHost: %s\r\n"
-	         "User-Agent: procurectl/0.1\r\nAccept: */*\r\n",
+	         "User-Agent: procurectl/" CL_VERSION "\r\nAccept: */*\r\n",
 	         method, h->url.prefix, target, h->name)) != 0)
 		return rc;
 	if (body != NULL || strcmp(method, "POST") == 0)

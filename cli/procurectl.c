@@ -76,6 +76,9 @@ static const struct cl_optdef totals_opts[] = {
 static const struct cl_optdef prove_opts[] = {
     {"out", CL_O_OUT, "FILE", "write the tlog-proof file to FILE"},
     {"vkey", CL_O_VKEY, "VKEY", VKEY_HELP},
+    {"check", CL_O_CHECK, "FILE", "check a tlog-proof file instead"},
+    {"leaf", CL_O_LEAF, "HEX",
+        "with --check: the entry's leaf hash (else fetched from the server)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -104,6 +107,7 @@ static const struct cl_optdef export_opts[] = {
 };
 
 static int cmd_help(struct cl_ctx *, const struct cl_args *);
+static int cmd_version(struct cl_ctx *, const struct cl_args *);
 
 static const struct cl_cmd cmd_table[] = {
     {"keygen", cmd_keygen, "create an Ed25519 signing key",
@@ -129,11 +133,13 @@ static const struct cl_cmd cmd_table[] = {
     {"totals", cmd_totals, "contracted and paid totals",
         "--by buyer|supplier|item|funding|month", totals_opts, 0, 0},
     {"prove", cmd_prove, "an entry's inclusion proof as a tlog-proof file",
-        "INDEX [--out FILE] [--vkey VKEY]", prove_opts, 1, 1},
+        "INDEX [--out FILE] [--vkey VKEY] | --check FILE [--leaf HEX]",
+        prove_opts, 0, 1},
     {"verify", cmd_verify, "audit the whole log (the auditor's tool)",
         "--vkey VKEY [--state FILE] [--data-dir DIR]", verify_opts, 0, 0},
     {"export", cmd_export, "log entries as JSON lines",
         "[--from INDEX] [--limit N] [--data-dir DIR]", export_opts, 0, 0},
+    {"version", cmd_version, "print procurectl's version", "", NULL, 0, 0},
     {"help", cmd_help, "help on procurectl or one command", "[COMMAND]", NULL,
         0, 1},
 };
@@ -199,6 +205,15 @@ help_cmd(FILE *f, const struct cl_cmd *c)
 	}
 	fprintf(f, "\nglobal options:\n");
 	print_opts(f, cl_global_opts);
+}
+
+static int
+cmd_version(struct cl_ctx *ctx, const struct cl_args *a)
+{
+	(void)ctx;
+	(void)a;
+	printf("procurectl %s\n", CL_VERSION);
+	return CL_EXIT_OK;
 }
 
 static int
@@ -290,10 +305,6 @@ main(int argc, char **argv)
 		}
 		help_all(stderr);
 		return CL_EXIT_USAGE;
-	}
-	if (strcmp(argv[used + 1], "version") == 0) {
-		printf("procurectl 0.1\n");
-		return CL_EXIT_OK;
 	}
 	if ((c = cl_cmd_find(argv[used + 1])) == NULL) {
 		cl_errx(

@@ -17,8 +17,9 @@
 #define BUNDLE_MAX ((size_t)PR_TILE_WIDTH * (PR_TILE_MAX_ENTRY + 2))
 
 struct cl_src {
-	struct cl_ctx *ctx; /* server, or NULL */
+	struct cl_http *http; /* server, or NULL */
 	struct st_store *st; /* data directory, or NULL */
+	int owns; /* http or st is this source's to close */
 	char name[512];
 };
 
@@ -32,9 +33,30 @@ cl_src_server(struct cl_ctx *ctx, struct cl_src **out)
 		return PR_ENET;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return PR_ENOMEM;
-	s->ctx = ctx;
+	s->http = h; /* the context's connection */
 	snprintf(s->name, sizeof(s->name), "%s", cl_http_name(h));
 	*out = s;
+	return 0;
+}
+
+int
+cl_src_dup(const struct cl_src *s, struct cl_ctx *ctx, struct cl_src **out)
+{
+	struct cl_src *d;
+	int rc;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return PR_ENOMEM;
+	memcpy(d->name, s->name, sizeof(d->name));
+	if (s->st != NULL)
+		d->st = s->st; /* a store may be shared by threads */
+	else if ((rc = cl_http_open(ctx->server, ctx->cacert, ctx->timeout_ms,
+	              &d->http)) != 0) {
+		free(d);
+		return rc;
+	} else
+		d->owns = 1;
+	*out = d;
 	return 0;
 }
 
@@ -64,6 +86,7 @@ cl_src_datadir(const char *dir, struct cl_src **out)
 		return rc;
 	}
 	pr_buf_free(&msg);
+	s->owns = 1;
 	snprintf(s->name, sizeof(s->name), "%s", dir);
 	*out = s;
 	return 0;
@@ -74,8 +97,10 @@ cl_src_free(struct cl_src *s)
 {
 	if (s == NULL)
 		return;
-	if (s->st != NULL)
+	if (s->owns && s->st != NULL)
 		st_close(s->st);
+	if (s->owns && s->http != NULL)
+		cl_http_close(s->http);
 	free(s);
 }
 
@@ -93,7 +118,7 @@ get_raw(struct cl_src *s, const char *target, size_t max, struct pr_buf *out)
 	int rc;
 
 	if ((rc = cl_http_request(
-	         s->ctx->http, "GET", target, NULL, NULL, 0, max, &r)) != 0)
+	         s->http, "GET", target, NULL, NULL, 0, max, &r)) != 0)
 		return rc;
 	if (r.status == 404) {
 		cl_http_resp_free(&r);

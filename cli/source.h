@@ -25,6 +25,12 @@ struct cl_src;
 int cl_src_server(struct cl_ctx *ctx, struct cl_src **out);
 /* The data directory dir, opened read-only. */
 int cl_src_datadir(const char *dir, struct cl_src **out);
+/*
+ * Another source reading the same log, for another thread: a second
+ * connection to the server (ctx gives its URL and options), or the same
+ * store (which threads may share).  Free it before s.
+ */
+int cl_src_dup(const struct cl_src *s, struct cl_ctx *ctx, struct cl_src **out);
 void cl_src_free(struct cl_src *s);
 /* "127.0.0.1:8480" or the directory, for messages. */
 const char *cl_src_name(const struct cl_src *s);

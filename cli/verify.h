@@ -126,6 +126,7 @@ int vf_policy_check(
 struct cl_ctx;
 struct cl_src;
 struct vf_pool;
+struct vf_fetch;
 
 /* One run of verify over the entries [state size, size). */
 struct vf_run {
@@ -145,6 +146,7 @@ struct vf_run {
 	/* private */
 	uint64_t start;
 	struct pr_buf tile0;
+	struct vf_fetch *fetch;
 	double t0, shown;
 };
 

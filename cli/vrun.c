@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/source.h"
 #include "cli/verify.h"
+#include "cli/vfetch.h"
 #include "cli/vpool.h"
 #include "proto/dsse.h"
 #include "proto/enc.h"
@@ -283,7 +284,6 @@ prepare_entry(struct vf_run *r, struct vbatch *b, struct vitem *it,
 static int
 prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 {
-	struct pr_tile bt, tt;
 	struct pr_tile_bundle_iter iter;
 	struct vf_tree *t = &r->st->tree;
 	const uint8_t *e;
@@ -293,14 +293,7 @@ prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 	int rc;
 
 	w = pr_tile_width(PR_TILE_ENTRIES, n, r->size);
-	bt.level = PR_TILE_ENTRIES;
-	bt.index = n;
-	bt.width = w;
-	tt = bt;
-	tt.level = 0;
-	pr_buf_reset(&r->tile0);
-	if ((rc = cl_src_tile(r->src, &bt, &b->bundle)) != 0 ||
-	    (rc = cl_src_tile(r->src, &tt, &r->tile0)) != 0)
+	if ((rc = vf_fetch_get(r->fetch, n, &b->bundle, &r->tile0)) != 0)
 		return rc;
 	r->bundles++;
 	r->hash_tiles++;
@@ -464,6 +457,7 @@ int
 vf_run_entries(struct vf_run *r)
 {
 	struct vbatch *b[2];
+	struct cl_src *fsrc = NULL;
 	uint64_t n, last;
 	int rc = 0, cur = 0, pending = 0, k;
 
@@ -476,6 +470,13 @@ vf_run_entries(struct vf_run *r)
 		return PR_ENOMEM;
 	}
 	last = pr_tile_count(PR_TILE_ENTRIES, r->size);
+	/* Bundles are read ahead on a source of their own. */
+	if ((rc = cl_src_dup(r->src, r->ctx, &fsrc)) != 0 ||
+	    (rc = vf_fetch_start(fsrc, r->start / PR_TILE_WIDTH, last, r->size,
+	         &r->fetch)) != 0) {
+		cl_src_free(fsrc);
+		goto free_batches;
+	}
 	for (n = r->start / PR_TILE_WIDTH; n < last && !r->failed; n++) {
 		rc = prepare(r, b[cur], n);
 		if (rc == PR_ECORRUPT)
@@ -496,9 +497,13 @@ vf_run_entries(struct vf_run *r)
 			vf_pool_wait(r->pool, &b[k]->pb);
 		batch_clear(b[k]);
 	}
+	vf_fetch_stop(r->fetch);
+	r->fetch = NULL;
+	cl_src_free(fsrc);
 	show_progress(r, 1);
 	if (rc == 0 && !r->failed)
 		rc = check_top(r);
+free_batches:
 	r->seconds = vf_now() - r->t0;
 	free(b[0]->jobs);
 	free(b[1]->jobs);

@@ -77,6 +77,46 @@ static const struct conf_opt opts[] = {
     U64("checkpoint-max-age", checkpoint_max_age_s, 1, 86400, "10",
         "health fails when work waits and the checkpoint is older (s)"),
     U64("verbose", verbose, 0, 3, "0", "log detail: 0 info, 1 debug"),
+    /* Red flags (docs/FLAGS.md). */
+    {"flag-reference-prices", CT_STR,
+        offsetof(struct config, flag_reference_prices), 0, 0, 0, 0, NULL,
+        "CSV of reference unit prices: item,unit,price,currency"},
+    U64("flag-min-bidders", flag_min_bidders, 1, 1000, "2",
+        "single_bid: fewer sealed bids than this in an open tender"),
+    U64("flag-min-tender-days", flag_min_tender_days, 0, 3650, "15",
+        "short_tender_period: fewer days than this to bid"),
+    U64("flag-close-bid-percent", flag_close_bid_percent, 0, 100, "1",
+        "close_runner_up: runner-up less than this % above the winner"),
+    U64("flag-discount-percent", flag_discount_percent, 0, 100000, "25",
+        "heavy_discount: runner-up more than this % above the winner"),
+    U64("flag-min-disqualified", flag_min_disqualified, 1, 1000, "1",
+        "others_disqualified: at least this many others, all disqualified"),
+    U64("flag-price-percent", flag_price_percent, 0, 100000, "50",
+        "price_above_median: unit price more than this % above the median"),
+    U64("flag-price-min-observations", flag_price_min_observations, 1, 1000000,
+        "5", "price_above_median: prices needed for a median"),
+    U64("flag-contract-percent", flag_contract_percent, 0, 100000, "0",
+        "contract_above_award: contract more than this % above its award"),
+    U64("flag-amend-percent", flag_amend_percent, 0, 100000, "10",
+        "amendment_increase: value raised more than this % by amendments"),
+    U64("flag-amendments", flag_amendments, 0, 1000, "3",
+        "many_amendments: this many amendments or more (0: off)"),
+    U64("flag-late-days", flag_late_days, 0, 3650, "0",
+        "late_delivery: delivered more than this many days after due"),
+    U64("flag-buyer-share-percent", flag_buyer_share_percent, 0, 100, "50",
+        "buyer_supplier_share: a supplier's share of a buyer's spending"),
+    U64("flag-item-share-percent", flag_item_share_percent, 0, 100, "50",
+        "item_supplier_share: a supplier's share of an item's spending"),
+    U64("flag-share-min-contracts", flag_share_min_contracts, 1, 1000000, "5",
+        "shares: contracts a buyer or item needs before shares count"),
+    U64("flag-direct-threshold", flag_direct_threshold, 0, 1ULL << 40,
+        "15728000",
+        "direct_below_threshold: competitive threshold, whole currency units"),
+    {"flag-direct-currency", CT_STR,
+        offsetof(struct config, flag_direct_currency), 0, 0, 0, 0, "KZT",
+        "currency of flag-direct-threshold"},
+    U64("flag-direct-margin-percent", flag_direct_margin_percent, 0, 100, "10",
+        "direct_below_threshold: awards this % or less below the threshold"),
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -201,12 +241,23 @@ int
 config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f;
+	int rc;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return seterr(err, errlen, "%s: %s", path, strerror(errno));
+	rc = config_parse(c, f, path, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+int
+config_parse(
+    struct config *c, FILE *f, const char *path, char *err, size_t errlen)
+{
 	char line[4096], msg[512], *p, *eq, *name, *value;
 	unsigned lineno = 0;
 	int rc = 0;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return seterr(err, errlen, "%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
@@ -235,7 +286,6 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	}
 	if (rc == 0 && ferror(f))
 		rc = seterr(err, errlen, "%s: read error", path);
-	fclose(f);
 	return rc;
 }
 
@@ -309,5 +359,7 @@ config_free(struct config *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->tls_client_ca);
+	free(c->flag_reference_prices);
+	free(c->flag_direct_currency);
 	memset(c, 0, sizeof(*c));
 }

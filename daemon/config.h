@@ -38,6 +38,25 @@ struct config {
 	uint64_t map_size_max_mb;
 	uint64_t checkpoint_max_age_s;
 	uint64_t verbose;
+	/* Red-flag thresholds (docs/FLAGS.md). */
+	char *flag_reference_prices;
+	char *flag_direct_currency;
+	uint64_t flag_min_bidders;
+	uint64_t flag_min_tender_days;
+	uint64_t flag_close_bid_percent;
+	uint64_t flag_discount_percent;
+	uint64_t flag_min_disqualified;
+	uint64_t flag_price_percent;
+	uint64_t flag_price_min_observations;
+	uint64_t flag_contract_percent;
+	uint64_t flag_amend_percent;
+	uint64_t flag_amendments;
+	uint64_t flag_late_days;
+	uint64_t flag_buyer_share_percent;
+	uint64_t flag_item_share_percent;
+	uint64_t flag_share_min_contracts;
+	uint64_t flag_direct_threshold;
+	uint64_t flag_direct_margin_percent;
 };
 
 /* Fill c with every option's default. */
@@ -48,6 +67,9 @@ void config_defaults(struct config *c);
  * "FILE:LINE: problem" to err.
  */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
+/* The same from an open stream; path names it in messages. */
+int config_parse(
+    struct config *c, FILE *f, const char *path, char *err, size_t errlen);
 
 /* Set one option by name from text (flags use this too). */
 int config_set(struct config *c, const char *name, const char *value, char *err,

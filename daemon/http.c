@@ -481,26 +481,57 @@ peer_name(struct evhttp_request *req, char *buf, size_t len)
 		snprintf(buf, len, "%s", addr);
 }
 
-/* A parameter given twice is ambiguous: refuse it (and floods). */
 static int
-query_check(struct http_req *r)
+target_fail(struct http_target_error *err, const char *code, const char *field,
+    const char *msg)
 {
-	struct evkeyval *a, *b;
-	size_t n = 0;
+	err->code = code;
+	err->field = field;
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	return -1;
+}
 
-	TAILQ_FOREACH(a, &r->query, next)
+int
+http_parse_target(const struct evhttp_uri *uri, char **path,
+    struct evkeyvalq *query, struct http_target_error *err)
+{
+	const char *rawpath, *rawquery;
+	struct evkeyval *a, *b;
+	size_t plen, n = 0;
+	char *p;
+
+	*path = NULL;
+	rawpath = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (rawpath == NULL || rawpath[0] != '/')
+		return target_fail(err, "bad_request", "path",
+		    "the request target must be an absolute path");
+	if ((p = evhttp_uridecode(rawpath, 0, &plen)) == NULL ||
+	    strlen(p) != plen) {
+		free(p);
+		return target_fail(err, "bad_request", "path",
+		    "the request path holds a NUL byte or bad escape");
+	}
+	*path = p;
+	rawquery = evhttp_uri_get_query(uri);
+	if (rawquery != NULL && evhttp_parse_query_str(rawquery, query))
+		return target_fail(
+		    err, "bad_query", "query", "the query string is malformed");
+	/* A parameter given twice is ambiguous: refuse it (and floods). */
+	TAILQ_FOREACH(a, query, next)
 	{
 		if (++n > MAX_QUERY_PARAMS) {
-			http_error(r, 400, "bad_query", "query",
+			target_fail(err, "bad_query", "query", "");
+			snprintf(err->msg, sizeof(err->msg),
 			    "more than %d query parameters", MAX_QUERY_PARAMS);
 			return -1;
 		}
 		for (b = TAILQ_NEXT(a, next); b != NULL;
 		     b = TAILQ_NEXT(b, next))
 			if (strcmp(a->key, b->key) == 0) {
-				http_error(r, 400, "bad_query", a->key,
-				    "query parameter '%s' is given more than "
-				    "once",
+				target_fail(err, "bad_query", a->key, "");
+				snprintf(err->msg, sizeof(err->msg),
+				    "query parameter '%.100s' is given more "
+				    "than once",
 				    a->key);
 				return -1;
 			}
@@ -513,11 +544,11 @@ dispatch(struct evhttp_request *req, void *arg)
 {
 	struct http_server *srv = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *rawpath, *rawquery;
+	struct http_target_error terr;
 	const struct http_route *rt;
 	struct http_req *r;
 	char *path = NULL;
-	size_t i, plen, n;
+	size_t i, n;
 	int methods_ok = 0;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -531,31 +562,13 @@ dispatch(struct evhttp_request *req, void *arg)
 	r->start_us = http_now_us();
 	peer_name(req, r->peer, sizeof(r->peer));
 
-	rawpath = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	if (rawpath == NULL || rawpath[0] != '/') {
-		r->path = "";
-		http_error(r, 400, "bad_request", "path",
-		    "the request target must be an absolute path");
+	if (http_parse_target(uri, &r->pathbuf, &r->query, &terr) != 0) {
+		r->path = r->pathbuf != NULL ? r->pathbuf : "";
+		http_error(r, 400, terr.code, terr.field, "%s", terr.msg);
 		return;
 	}
-	if ((path = evhttp_uridecode(rawpath, 0, &plen)) == NULL ||
-	    strlen(path) != plen) {
-		free(path);
-		r->path = "";
-		http_error(r, 400, "bad_request", "path",
-		    "the request path holds a NUL byte or bad escape");
-		return;
-	}
-	r->pathbuf = path;
+	path = r->pathbuf;
 	r->path = path;
-	rawquery = evhttp_uri_get_query(uri);
-	if (rawquery != NULL && evhttp_parse_query_str(rawquery, &r->query)) {
-		http_error(r, 400, "bad_query", "query",
-		    "the query string is malformed");
-		return;
-	}
-	if (query_check(r) != 0)
-		return;
 	for (i = 0; i < srv->nroutes; i++) {
 		rt = &srv->routes[i];
 		n = strlen(rt->path);

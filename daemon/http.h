@@ -81,6 +81,24 @@ struct http_req *http_req_detach(struct http_req *r);
 int http_query_u64(struct http_req *r, const char *name, uint64_t *out);
 const char *http_query_str(struct http_req *r, const char *name);
 
+/*
+ * The request target as the server reads it, from the URI libevent parsed
+ * (evhttp_uri_parse_with_flags(target, EVHTTP_URI_NONCONFORMANT)):
+ * *path receives the percent-decoded path (no NUL byte; the caller
+ * free()s it, and it may be set even on failure) and the query parameters
+ * are appended to query (the caller clears it with evhttp_clear_headers(),
+ * on failure too).  A parameter given twice, or more than 64 of them, is
+ * an error.  0, or -1 with err filled for a 400 answer (err->field may
+ * point into query).
+ */
+struct http_target_error {
+	const char *code;
+	const char *field;
+	char msg[160];
+};
+int http_parse_target(const struct evhttp_uri *uri, char **path,
+    struct evkeyvalq *query, struct http_target_error *err);
+
 /* Counters for /metrics. */
 struct http_stats {
 	uint64_t open_connections;

@@ -298,7 +298,7 @@ sequencer_main(void *arg)
 	size_t n, max = (size_t)d->conf.batch_max;
 	struct timespec until;
 	uint64_t delay_ns = d->conf.batch_delay_ms * 1000000u;
-	int fatal = 0;
+	int fatal = 0, backlog = 0;
 
 	if ((batch = calloc(max, sizeof(*batch))) == NULL)
 		return NULL;
@@ -308,8 +308,11 @@ sequencer_main(void *arg)
 			pthread_cond_wait(&ig->seq_cv, &ig->mtx);
 		if (ig->seq_q.head == NULL)
 			break;
-		/* Group commit: wait a little for more unless full. */
-		if (ig->seq_q.n < max && delay_ns > 0 && !ig->quit) {
+		/* Group commit: wait a little for more unless full, or unless
+		 * these events queued up during the last commit (a busy log
+		 * batches by itself; waiting would only add latency). */
+		if (ig->seq_q.n < max && delay_ns > 0 && !ig->quit &&
+		    !backlog) {
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_nsec += (long)delay_ns;
 			while (until.tv_nsec >= 1000000000L) {
@@ -355,6 +358,7 @@ sequencer_main(void *arg)
 		for (size_t i = 0; i < n; i++)
 			q_push(&ig->done_q, batch[i]);
 		event_active(ig->ev_done, EV_READ, 0);
+		backlog = ig->seq_q.head != NULL;
 	}
 	pthread_mutex_unlock(&ig->mtx);
 	free(batch);
@@ -411,7 +415,7 @@ on_done(evutil_socket_t fd, short what, void *arg)
 	struct ingest *ig = arg;
 	struct queue q;
 	struct item *it;
-	uint64_t fail_epoch;
+	uint64_t fail_epoch, upto = 0;
 
 	(void)fd;
 	(void)what;
@@ -426,8 +430,8 @@ on_done(evutil_socket_t fd, short what, void *arg)
 		ig->epoch = fail_epoch;
 	}
 	while ((it = q_pop(&q)) != NULL) {
-		if (it->rc == 0 && it->status == 0)
-			hmap_del_upto(ig->overlay, it->seq);
+		if (it->rc == 0 && it->status == 0 && it->seq > upto)
+			upto = it->seq;
 		if (it->rc == PR_EPANIC || it->rc == PR_EIO) {
 			if (!ig->fatal)
 				log_warnx("fatal store error: stopping");
@@ -436,6 +440,10 @@ on_done(evutil_socket_t fd, short what, void *arg)
 		ig->last_commit_us = http_now_us();
 		item_answer(ig, it);
 	}
+	/* Committed state is in the store now: drop it from the overlay,
+	 * in one sweep of the table rather than one an event. */
+	if (upto > 0)
+		hmap_del_upto(ig->overlay, upto);
 	if (ig->fatal && ig->inflight == 0)
 		loopexit_soon(ig->d->base);
 }

@@ -21,6 +21,7 @@
 #include <event2/thread.h>
 
 #include "daemon/config.h"
+#include "daemon/flags.h"
 #include "daemon/hmap.h"
 #include "daemon/http.h"
 #include "daemon/ingest.h"
@@ -497,7 +498,7 @@ main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	if ((d.keycache = hmap_new()) == NULL)
 		fatalx("out of memory");
-	if (open_data_dir(&d) != 0) {
+	if (open_data_dir(&d) != 0 || (d.flags = flags_new(&d)) == NULL) {
 		rc = 1;
 		goto fail;
 	}
@@ -546,6 +547,7 @@ fail:
 		event_free(d.ev_hup);
 	ingest_free(d.ingest);
 	http_server_free(d.http);
+	flags_free(d.flags);
 	st_close(d.store);
 	keycache_free(d.keycache);
 	pr_key_free(d.logkey);

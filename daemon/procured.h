@@ -19,6 +19,7 @@ struct http_server;
 struct st_store;
 struct ingest;
 struct hmap;
+struct flags;
 
 struct procured {
 	struct config conf;
@@ -34,6 +35,7 @@ struct procured {
 	                          while running */
 	uint64_t last_log_time; /* ms; log times never decrease */
 	struct ingest *ingest;
+	struct flags *flags; /* red flags (daemon/flags.h) */
 	struct event *ev_term, *ev_int, *ev_hup, *ev_watchdog;
 	uint64_t started_ms;
 	int stopping;

@@ -9,6 +9,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "daemon/flags.h"
 #include "daemon/http.h"
 #include "daemon/ingest.h"
 #include "daemon/procured.h"
@@ -337,6 +338,7 @@ const struct http_route procured_routes[] = {
     {"search", GET, "/v1/search", query_search},
     {"prices", GET, "/v1/prices", query_prices},
     {"totals", GET, "/v1/totals", query_totals},
+    {"flags", GET, "/v1/flags", flags_query},
 };
 const size_t procured_nroutes =
     sizeof(procured_routes) / sizeof(procured_routes[0]);

@@ -6,6 +6,8 @@
 #                      organization (tools/demo.py; mode 0700, keys 0600)
 #   var/data/          the log (LMDB) and the log's own key
 #   var/procured.conf  written on every start from the values below
+#   var/reference-prices.csv  the demo's formulary price caps, for the
+#                      price_above_reference red flag
 #
 # Later runs reuse var/ and skip loading.  Ctrl-C (or SIGTERM) stops
 # procured cleanly; the script exits with procured's status.
@@ -30,15 +32,22 @@ origin = $ORIGIN
 data-dir = $VAR/data
 listen = $ADDR
 admin-key = $VKEY
+flag-reference-prices = $VAR/reference-prices.csv
 EOF
 
+if curl -s -o /dev/null --max-time 1 "$URL/healthz"; then
+	echo "run: $ADDR is already serving (another procured?); stop it" \
+		"first" >&2
+	exit 1
+fi
 "$BUILD/procured" -c "$VAR/procured.conf" &
 pid=$!
 stop() { kill -TERM "$pid" 2>/dev/null || true; }
 trap stop INT TERM HUP
 
 i=0
-until curl -s -o /dev/null --max-time 1 "$URL/healthz"; do
+until curl -s -o /dev/null --max-time 1 "$URL/healthz" &&
+	kill -0 "$pid" 2>/dev/null; do
 	if ! kill -0 "$pid" 2>/dev/null; then
 		wait "$pid" || true
 		echo "run: procured exited during start (is $ADDR in use?)" >&2
@@ -74,6 +83,7 @@ procured is running on $URL with its data in $VAR
     curl -s '$URL/v1/prices?item=ATC:A10AE04'
     curl -s '$URL/v1/totals?by=supplier'
     curl -s '$URL/v1/search?kind=contract&limit=5'
+    curl -s '$URL/v1/flags?indicator=single_bid'
 
     $BUILD/procurectl log
     $BUILD/procurectl search --kind contract --limit 5

@@ -301,9 +301,8 @@ pr_checkpoint_clear(struct pr_checkpoint *cp)
 	memset(cp, 0, sizeof(*cp));
 }
 
-/* Decimal with no leading zeros (except "0"), fitting in 64 bits. */
-static int
-parse_u64(const char *p, size_t len, uint64_t *out)
+int
+pr_note_parse_decimal(const char *p, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -362,7 +361,7 @@ pr_checkpoint_parse(const char *text, size_t len, struct pr_checkpoint *out)
 		rc = pr_errmsg_set(PR_EFORMAT, "checkpoint has no tree size");
 		goto cp_clear;
 	}
-	if ((rc = parse_u64(line, n, &cp.size)) != 0) {
+	if ((rc = pr_note_parse_decimal(line, n, &cp.size)) != 0) {
 		rc = pr_errmsg_set(rc,
 		    "checkpoint tree size is not a decimal number without "
 		    "leading zeros below 2^64");

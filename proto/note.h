@@ -82,6 +82,13 @@ int pr_note_verify(const struct pr_note *n, const struct pr_vkey *vkeys,
     size_t nvkeys, unsigned char *verified);
 
 /*
+ * ASCII decimal p[0..len) without leading zeros ("0" itself allowed), as
+ * checkpoints and tlog-proof files write sizes and indexes: PR_EFORMAT,
+ * or PR_ERANGE at 2^64 and above.
+ */
+int pr_note_parse_decimal(const char *p, size_t len, uint64_t *out);
+
+/*
  * A checkpoint body.  Owns origin and ext; pr_checkpoint_clear() releases
  * them.  ext holds the extension lines, each ending with '\n', or is NULL.
  */

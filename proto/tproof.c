@@ -54,26 +54,6 @@ out_reset:
 	return rc;
 }
 
-/* Decimal with no leading zeros (except "0"), fitting in 64 bits. */
-static int
-parse_u64(const char *p, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len == 0 || len > 20 || (len > 1 && p[0] == '0'))
-		return PR_EFORMAT;
-	for (i = 0; i < len; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return PR_EFORMAT;
-		if (v > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
-			return PR_EFORMAT;
-		v = v * 10 + (uint64_t)(p[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 /* A cursor over the lines of the file. */
 struct lines {
 	const char *s;
@@ -201,7 +181,7 @@ pr_tproof_parse(const char *s, size_t len, struct pr_tproof *out)
 			goto proof_clear;
 	}
 	if (!has_prefix(line, n, "index ") ||
-	    parse_u64(line + 6, n - 6, &p.index) != 0) {
+	    pr_note_parse_decimal(line + 6, n - 6, &p.index) != 0) {
 		rc = pr_errmsg_set(PR_EFORMAT,
 		    "line %zu is not \"index\" and a decimal number without "
 		    "leading zeros below 2^64",

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "proto/err.h"
 #include "proto/log.h"
 #include "store/st_int.h"
@@ -402,6 +404,9 @@ sti_wbegin(struct st_store *st, struct sti_wtxn *w)
 	w->st = st;
 	w->txn = NULL;
 	w->rc = 0;
+	w->md = NULL;
+	w->digdirty = 0;
+	memcpy(w->dig, st->digest, sizeof(w->dig));
 	pthread_rwlock_rdlock(&st->maplock);
 	if (st->env == NULL)
 		rc = MDB_PANIC;
@@ -418,13 +423,20 @@ sti_wend(struct sti_wtxn *w, int commit)
 {
 	int rc;
 
+	if (commit && w->rc == 0 && w->digdirty && w->st->have_digest &&
+	    (rc = sti_dig_put(w->st, w->txn, w->dig)) != 0)
+		w->rc = rc;
 	if (commit && w->rc == 0) {
 		rc = mdb_txn_commit(w->txn);
+		if (rc == 0 && w->digdirty)
+			memcpy(w->st->digest, w->dig, sizeof(w->dig));
 	} else {
 		mdb_txn_abort(w->txn);
 		rc = w->rc;
 	}
 	w->txn = NULL;
+	EVP_MD_CTX_free(w->md);
+	w->md = NULL;
 	pthread_rwlock_unlock(&w->st->maplock);
 	return rc;
 }
@@ -440,8 +452,9 @@ int
 sti_wput(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
     const void *v, size_t vlen, unsigned flags)
 {
-	MDB_val key, val;
-	int rc;
+	MDB_val key, val, old;
+	uint8_t oldsum[STI_DIG_LEN];
+	int rc, track, replace = 0;
 
 	if (w->rc != 0)
 		return w->rc;
@@ -449,10 +462,82 @@ sti_wput(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
 	key.mv_size = klen;
 	val.mv_data = (void *)v;
 	val.mv_size = vlen;
+	/* Record digests: appends and no-overwrite puts add a record;
+	 * anything else may replace one, whose hash then comes off. */
+	track = w->st->have_digest && db != DB_META && sti_dig_tracked(db);
+	if (track && w->md == NULL && (w->md = EVP_MD_CTX_new()) == NULL)
+		return w->rc = ENOMEM;
+	if (track &&
+	    !(flags & (MDB_APPEND | MDB_APPENDDUP | MDB_NOOVERWRITE))) {
+		if ((dbflags[db] & MDB_DUPSORT) != 0)
+			return w->rc = EINVAL; /* not used: no digest rule */
+		rc = mdb_get(w->txn, w->st->dbi[db], &key, &old);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return w->rc = rc;
+		if (rc == 0) {
+			memset(oldsum, 0, sizeof(oldsum));
+			if ((rc = sti_dig_rec(
+			         w->md, oldsum, db, &key, &old, 0)) != 0)
+				return w->rc = rc;
+			replace = 1;
+		}
+	}
 	rc = mdb_put(w->txn, w->st->dbi[db], &key, &val, flags & ~STI_EXIST_OK);
 	if (rc == MDB_KEYEXIST && (flags & STI_EXIST_OK))
 		return rc;
-	if (rc != 0)
+	if (rc != 0) {
+		w->rc = rc;
+		return rc;
+	}
+	if (track) {
+		if (replace)
+			sti_dig_sub(w->dig[db], oldsum);
+		if ((rc = sti_dig_rec(w->md, w->dig[db], db, &key, &val, 0)) !=
+		    0)
+			w->rc = rc;
+		w->digdirty = 1;
+	}
+	return rc;
+}
+
+/* Count a record added without sti_wput() (MDB_MULTIPLE) in the
+ * record digests. */
+void
+sti_wdig_add(
+    struct sti_wtxn *w, enum sti_db db, const MDB_val *k, const MDB_val *v)
+{
+	int rc;
+
+	if (w->rc != 0 || !w->st->have_digest || db == DB_META ||
+	    !sti_dig_tracked(db))
+		return;
+	if (w->md == NULL && (w->md = EVP_MD_CTX_new()) == NULL) {
+		w->rc = ENOMEM;
+		return;
+	}
+	if ((rc = sti_dig_rec(w->md, w->dig[db], db, k, v, 0)) != 0)
+		w->rc = rc;
+	w->digdirty = 1;
+}
+
+/* Delete the record under cursor c (of db), keeping the digests. */
+int
+sti_wdel(struct sti_wtxn *w, enum sti_db db, MDB_cursor *c)
+{
+	MDB_val k, v;
+	int rc;
+
+	if (w->rc != 0)
+		return w->rc;
+	if (w->st->have_digest && db != DB_META && sti_dig_tracked(db)) {
+		if (w->md == NULL && (w->md = EVP_MD_CTX_new()) == NULL)
+			return w->rc = ENOMEM;
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) != 0 ||
+		    (rc = sti_dig_rec(w->md, w->dig[db], db, &k, &v, 1)) != 0)
+			return w->rc = rc;
+		w->digdirty = 1;
+	}
+	if ((rc = mdb_cursor_del(c, 0)) != 0)
 		w->rc = rc;
 	return rc;
 }

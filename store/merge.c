@@ -297,6 +297,10 @@ put_postings(struct sti_wtxn *w, enum sti_db db, const struct sti_titem *t,
 	if (rc != 0)
 		sti_wfail(w, rc);
 	mdb_cursor_close(c);
+	for (j = 0; j < t->n && w->rc == 0; j++) {
+		d[0].mv_data = be->data + 8 * j;
+		sti_wdig_add(w, db, &k, &d[0]);
+	}
 }
 
 static void
@@ -356,7 +360,7 @@ journal_trim(struct sti_wtxn *w, uint64_t to)
 		}
 		if (pr_load_be64(k.mv_data) + pr_load_be32(v.mv_data) > to)
 			break;
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+		if ((rc = sti_wdel(w, DB_JOURNAL, c)) != 0)
 			break;
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)

@@ -14,11 +14,17 @@
  * parity, in place, followed by one fdatasync(): the previous record
  * survives a torn write, as LMDB's two meta pages do.  The record with
  * the highest seq among the valid ones is current.
+ *
+ * A file in the first format, one line "procured signed-tree 1" and one
+ * "<size> <root hex>" (what procured(8) tells an operator to write after
+ * restoring a backup), is read too, and replaced atomically by the
+ * two-slot form at the first write.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proto/enc.h"
@@ -26,7 +32,9 @@
 #include "store/st_int.h"
 
 #define MAGIC "procured signed-tree 2 "
+#define MAGIC1 "procured signed-tree 1\n"
 #define NAME "signed-tree"
+#define TMPNAME "signed-tree.tmp"
 #define SLOT 192
 
 static int
@@ -86,6 +94,20 @@ parse_slot(const char *s, uint64_t *seq, uint64_t *size, pr_hash root)
 	return memcmp(check, s + len - 8, 8) == 0 ? 0 : PR_EFORMAT;
 }
 
+/* The first format: "<size> <root hex>\n" after MAGIC1. */
+static int
+parse_v1(const char *s, size_t len, uint64_t *size, pr_hash root)
+{
+	size_t i = sizeof(MAGIC1) - 1;
+
+	if (len < i || memcmp(s, MAGIC1, i) != 0 ||
+	    parse_u64(s, len, &i, size) != 0 ||
+	    len - i != 2 * PR_HASH_LEN + 1 || s[len - 1] != '\n' ||
+	    pr_hex_decode(s + i, 2 * PR_HASH_LEN, root, PR_HASH_LEN) != 0)
+		return PR_EFORMAT;
+	return 0;
+}
+
 int
 sti_signed_read(struct st_store *st, int *found, uint64_t *size, pr_hash root,
     struct pr_buf *msg)
@@ -118,6 +140,11 @@ sti_signed_read(struct st_store *st, int *found, uint64_t *size, pr_hash root,
 	for (k = 0; k < 2; k++)
 		ok[k] = (size_t)n == sizeof(buf) &&
 		    parse_slot(buf + k * SLOT, &seq[k], &sz[k], r[k]) == 0;
+	if (!ok[0] && !ok[1] && (size_t)n < sizeof(buf) &&
+	    parse_v1(buf, (size_t)n, &sz[0], r[0]) == 0) {
+		seq[0] = 0;
+		ok[0] = 1;
+	}
 	if (!ok[0] && !ok[1]) {
 		sti_errmsg(msg,
 		    "%s is not a valid signed-tree file; it records "
@@ -149,12 +176,69 @@ fsync_dir(const char *dir)
 	return rc;
 }
 
+/* The text of a slot holding record seq. */
+static void
+format_slot(char slot[SLOT], uint64_t seq, uint64_t size, const pr_hash root)
+{
+	char hex[2 * PR_HASH_LEN + 1], check[9];
+	int n;
+
+	pr_hex_encode(root, PR_HASH_LEN, hex);
+	n = snprintf(slot, SLOT, "%s%llu %llu %s", MAGIC,
+	    (unsigned long long)seq, (unsigned long long)size, hex);
+	check_of(slot, (size_t)n, check);
+	n += snprintf(slot + n, SLOT - (size_t)n, " %s", check);
+	memset(slot + n, ' ', SLOT - 1 - (size_t)n);
+	slot[SLOT - 1] = '\n';
+}
+
+/*
+ * Replace a first-format file by the two-slot form holding the same
+ * record (temp file, fsync, rename, fsync of the directory), and open it.
+ */
+static int
+convert(struct st_store *st, const char *path)
+{
+	struct pr_buf tmp = PR_BUF_INIT;
+	char buf[2 * SLOT];
+	int fd, rc = 0;
+
+	if ((rc = pr_buf_printf(&tmp, "%s/%s", st->dir, TMPNAME)) != 0)
+		return rc;
+	format_slot(buf, st->signed_seq, atomic_load(&st->signed_size),
+	    st->signed_root);
+	memset(buf + SLOT, ' ', SLOT);
+	buf[2 * SLOT - 1] = '\n';
+	fd = open(
+	    (char *)tmp.data, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		rc = sti_err(errno);
+		goto tmp_free;
+	}
+	if (pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
+	    fsync(fd) == -1 || rename((char *)tmp.data, path) == -1) {
+		rc = errno == ENOSPC || errno == EDQUOT ? PR_ENOSPC : PR_EIO;
+		close(fd);
+		unlink((char *)tmp.data);
+		goto tmp_free;
+	}
+	if ((rc = fsync_dir(st->dir)) != 0) {
+		close(fd);
+		goto tmp_free;
+	}
+	st->signfd = fd;
+tmp_free:
+	pr_buf_free(&tmp);
+	return rc;
+}
+
 /* Open (creating, durably, on first use) the file for writing. */
 static int
 signed_open(struct st_store *st)
 {
 	struct pr_buf path = PR_BUF_INIT;
 	char blank[2 * SLOT];
+	struct stat sb;
 	int fd, rc;
 
 	if (st->signfd != -1)
@@ -162,7 +246,13 @@ signed_open(struct st_store *st)
 	if ((rc = path_of(st, &path)) != 0)
 		return rc;
 	if ((fd = open((char *)path.data, O_RDWR | O_CLOEXEC)) != -1) {
-		st->signfd = fd;
+		if (fstat(fd, &sb) == 0 && sb.st_size == 2 * SLOT) {
+			st->signfd = fd;
+			goto path_free;
+		}
+		/* The first format: replace it with two slots. */
+		close(fd);
+		rc = convert(st, (char *)path.data);
 		goto path_free;
 	}
 	if (errno != ENOENT) {
@@ -200,20 +290,14 @@ path_free:
 int
 sti_signed_write(struct st_store *st, uint64_t size, const pr_hash root)
 {
-	char slot[SLOT], hex[2 * PR_HASH_LEN + 1], check[9];
+	char slot[SLOT];
 	uint64_t seq = st->signed_seq + 1;
 	ssize_t w;
-	int n, rc;
+	int rc;
 
 	if ((rc = signed_open(st)) != 0)
 		return rc;
-	pr_hex_encode(root, PR_HASH_LEN, hex);
-	n = snprintf(slot, sizeof(slot), "%s%llu %llu %s", MAGIC,
-	    (unsigned long long)seq, (unsigned long long)size, hex);
-	check_of(slot, (size_t)n, check);
-	n += snprintf(slot + n, sizeof(slot) - (size_t)n, " %s", check);
-	memset(slot + n, ' ', SLOT - 1 - (size_t)n);
-	slot[SLOT - 1] = '\n';
+	format_slot(slot, seq, size, root);
 	if ((w = pwrite(st->signfd, slot, SLOT, (off_t)(seq % 2) * SLOT)) !=
 	    SLOT)
 		return sti_err(w == -1 ? errno : EIO);

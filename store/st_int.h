@@ -43,6 +43,7 @@
  *                u16 BE count || items, each string a u16 BE length and
  *                its bytes (length 0: none).  MDB_APPEND.  Holds entries
  *                from min W[s] on.
+ *   meta "digest" one sum of record hashes a database (see digest.c).
  *
  * leaf, envelope, ocid, party, item and kind are written behind: each
  * commit appends journal records, the keys wait in memory (ibuf.c), and
@@ -85,6 +86,7 @@ extern const char *const sti_dbname[ST_NDB];
 #define STI_SHARDS 256 /* index buffer shards */
 /* With MDB_APPEND or MDB_APPENDDUP: a KEYEXIST answer is not an error. */
 #define STI_EXIST_OK 0x80000000u
+#define STI_DIG_LEN 32 /* a record digest sum (digest.c) */
 
 struct sti_head {
 	uint64_t size;
@@ -174,6 +176,9 @@ struct st_store {
 	int lockfd; /* flock()ed data directory (writer) */
 	int signfd; /* signed-tree, open for writing */
 	uint64_t signed_seq; /* its current record's sequence */
+	/* Record digests as of the last commit (digest.c). */
+	uint8_t digest[ST_NDB][STI_DIG_LEN];
+	int have_digest;
 };
 
 /* A write transaction that remembers its first error (raw LMDB code,
@@ -183,6 +188,11 @@ struct sti_wtxn {
 	struct st_store *st;
 	MDB_txn *txn;
 	int rc;
+	/* Record digests with this transaction's writes; stored by
+	 * sti_wend() when dirty and adopted once committed. */
+	uint8_t dig[ST_NDB][STI_DIG_LEN];
+	int digdirty;
+	struct evp_md_ctx_st *md;
 };
 
 /* env.c */
@@ -199,11 +209,24 @@ int sti_wput(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
 int sti_wget(
     struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen, MDB_val *v);
 void sti_wfail(struct sti_wtxn *w, int rc);
+int sti_wdel(struct sti_wtxn *w, enum sti_db db, MDB_cursor *c);
+void sti_wdig_add(
+    struct sti_wtxn *w, enum sti_db db, const MDB_val *k, const MDB_val *v);
 int sti_grow(struct st_store *st);
 int sti_recover(struct st_store *st);
 void sti_adopt_mapsize(struct st_store *st);
 int sti_get(struct st_store *st, MDB_txn *txn, enum sti_db db, const void *k,
     size_t klen, MDB_val *v);
+
+/* digest.c */
+int sti_dig_tracked(enum sti_db db);
+int sti_dig_rec(struct evp_md_ctx_st *md, uint8_t sum[STI_DIG_LEN],
+    enum sti_db db, const MDB_val *k, const MDB_val *v, int sub);
+void sti_dig_sub(uint8_t sum[STI_DIG_LEN], const uint8_t h[STI_DIG_LEN]);
+int sti_dig_put(
+    struct st_store *st, MDB_txn *txn, const uint8_t sums[ST_NDB][STI_DIG_LEN]);
+int sti_dig_open(struct st_store *st);
+int sti_dig_verify(struct st_store *st, struct pr_buf *msg);
 
 /* read.c */
 int sti_head(struct st_store *st, MDB_txn *txn, struct sti_head *h);

@@ -303,10 +303,13 @@ int st_backup(struct st_store *st, const char *path);
 /*
  * Deep check for audits: recomputes every leaf hash from the stored
  * entries, every stored tree hash above it, the leaf index, and every
- * stored checkpoint's root.  On a mismatch returns PR_ECORRUPT, sets *bad
- * (may be NULL) to the index of the first entry whose hash (or a tree
- * node above it) disagrees, or UINT64_MAX for a checkpoint record, and
- * appends a sentence to msg (may be NULL).  Reads in chunks of separate
+ * stored checkpoint's root; then rescans every other record (checkpoint
+ * notes, lookups, indexes, derived state) against the sums of record
+ * hashes the store keeps with each write.  On a mismatch returns
+ * PR_ECORRUPT, sets *bad (may be NULL) to the index of the first entry
+ * whose hash (or a tree node above it) disagrees, or UINT64_MAX when the
+ * damage is not in one entry (the sentence appended to msg, which may be
+ * NULL, names the checkpoint or database).  Reads in chunks of separate
  * snapshots; safe while appends run (checks the tree as of its start).
  */
 int st_verify(struct st_store *st, uint64_t *bad, struct pr_buf *msg);

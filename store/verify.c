@@ -159,11 +159,19 @@ txn_end:
 		memcpy(st->signed_root, sroot, PR_HASH_LEN);
 	if (st->readonly)
 		return 0;
-	if (!found && h.size > 0)
-		log_warnx(
-		    "store: %s/signed-tree is missing; recreating it from "
-		    "the latest checkpoint",
-		    st->dir);
+	if (!found && have && csize > 0) {
+		/* Restored from a backup (which never holds signed-tree), or
+		 * moved without it: nothing says no larger tree was signed. */
+		sti_errmsg(msg,
+		    "%s: signed-tree is missing but the store holds a signed "
+		    "checkpoint of %llu entries: if it was restored from a "
+		    "backup, the log may have signed larger trees since. "
+		    "Write the latest checkpoint the log published into "
+		    "signed-tree (see procured(8), ROLLBACK); procured then "
+		    "starts only if this store holds that tree. %s",
+		    st->dir, (unsigned long long)csize, rollback_advice);
+		return PR_EROLLBACK;
+	}
 	if (have && (!found || csize > ssize)) {
 		if ((rc = sti_signed_write(st, csize, croot)) != 0) {
 			log_warnx("store: cannot write %s/signed-tree: %s",
@@ -173,6 +181,11 @@ txn_end:
 			atomic_store(&st->signed_size, csize);
 			memcpy(st->signed_root, croot, PR_HASH_LEN);
 		}
+	}
+	if ((rc = sti_dig_open(st)) != 0) {
+		sti_errmsg(msg, "%s: cannot load or write the record digests.",
+		    st->dir);
+		return rc;
 	}
 	return 0;
 }
@@ -352,6 +365,8 @@ st_verify(struct st_store *st, uint64_t *bad, struct pr_buf *msg)
 	}
 	if (rc == 0)
 		rc = verify_checkpoints(st, &h, &where, msg);
+	if (rc == 0 && (rc = sti_dig_verify(st, msg)) == PR_ECORRUPT)
+		where = UINT64_MAX; /* no one entry: the database is named */
 	if (rc == PR_ECORRUPT && bad != NULL)
 		*bad = where;
 	return rc;

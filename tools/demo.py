@@ -808,8 +808,9 @@ class Gen:
                          [award, rev(by_total[0]), rev(by_total[1])],
                          supplier=by_total[0])
         if q.get("heavy_discount"):
-            self.anomaly("heavy_discount", p, [tender, rev(lot.winner)],
-                         supplier=lot.winner)
+            self.anomaly("heavy_discount", p,
+                         [award, rev(by_total[0]), rev(by_total[1])],
+                         supplier=by_total[0])
         if q.get("identical"):
             tot = {}
             for s in lot.prices:

@@ -18,6 +18,7 @@ FIFO the caller reads: the readiness signal).  The log: entry 0 grants a buyer k
   --bad-root        the checkpoint is signed over the root of a forked
                     tree while tiles and bundles are of the honest one
   --page N          /v1/search pages hold N results
+  --missing-bundle N  entry bundle N is not found (404)
 """
 
 import base64
@@ -176,7 +177,8 @@ class Log:
                     e[60] ^= 0x01  # inside the JSON payload
                     e = bytes(e)
                 b += struct.pack(">H", len(e)) + e
-            self.files[tile_path("entries", t, w)] = b
+            if t != a.missing_bundle:
+                self.files[tile_path("entries", t, w)] = b
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -255,6 +257,7 @@ def main():
     p.add_argument("--fork-at", type=int, default=None)
     p.add_argument("--bad-root", action="store_true")
     p.add_argument("--page", type=int, default=100)
+    p.add_argument("--missing-bundle", type=int, default=None)
     a = p.parse_args()
     Handler.log = Log(a)
     Handler.page = a.page

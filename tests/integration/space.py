@@ -30,6 +30,7 @@ class Filler:
         self.d, self.buyer, self.party, self.tag = d, buyer, party, tag
         self.receipts = {}
         self.notes = set()  # checkpoints in receipts
+        self.retries = 0
         self.n = 0
         self.full = []  # 507 answers
         self.other = []
@@ -60,6 +61,10 @@ class Filler:
                 self.notes.add(r["checkpoint"])
             elif st == 507:
                 self.full.append(r)
+            elif st == 503 and isinstance(r, dict) and \
+                    r.get("error", {}).get("code") == "retry":
+                # Admitted behind a batch that failed: submit again.
+                self.retries += 1
             else:
                 self.other.append((st, r))
         return st

@@ -223,6 +223,20 @@ for p in proof:
     fn >>= 1; sn >>= 1
 assert sn == 0 and r == root
 EOF
+"$CTL" prove --check "$TMP/p6.proof" --vkey "$VKEY" >"$TMP/out"
+check_eq $? 0 "prove --check verifies a proof file (entry from the server)"
+check_contains "$(cat "$TMP/out")" "entry 6 is in the tree" "and says so"
+"$CTL" --server http://127.0.0.1:1 prove --check "$TMP/p6.proof" \
+	--vkey "$VKEY" --leaf "$H4" >/dev/null
+check_eq $? 0 "prove --check --leaf works offline"
+"$CTL" prove --check "$TMP/p6.proof" --vkey "$VKEY" --leaf "$H5" \
+	2>/dev/null
+check_eq $? 1 "a proof does not prove another entry"
+awk 'NR == 3 { $0 = (substr($0, 1, 1) == "A" ? "B" : "A") substr($0, 2) }
+	{ print }' "$TMP/p6.proof" >"$TMP/bad.proof"
+"$CTL" prove --check "$TMP/bad.proof" --vkey "$VKEY" --leaf "$H4" \
+	2>/dev/null
+check_eq $? 1 "a changed proof hash fails"
 "$CTL" export >"$TMP/export.jsonl"
 check_eq "$(wc -l <"$TMP/export.jsonl" | tr -d ' ')" 10 "export: a line an entry"
 check_eq "$(sed -n 7p "$TMP/export.jsonl" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["leaf_hash"])')" \

@@ -55,6 +55,11 @@ check_contains "$(cat "$TMP/out")" "checked      600 entries, 600 signatures" \
 check_contains "$(cat "$TMP/out")" "3 entry bundles, 4 hash tiles" \
 	"every bundle and tile fetched"
 
+"$CTL" export --from 255 --limit 3 >"$TMP/x.jsonl"
+check_eq "$("$PY" -c 'import json,sys
+print(",".join(str(json.loads(l)["index"]) for l in open(sys.argv[1])))' \
+	"$TMP/x.jsonl")" "255,256,257" "export --from --limit across bundles"
+
 # The log grew honestly: only the new entries are checked.
 fake --size 700
 verify --state "$TMP/state"
@@ -99,6 +104,12 @@ assert d["ok"] is False and d["failure"]["rule"] == "inconsistent_checkpoint"
 assert d["failure"]["index"] is None' "$TMP/v.json" &&
 	ok "verify --json reports the failure" || fail "verify --json failure"
 
+# A server that lost a bundle: a server error, not a hang.
+fake --size 700 --missing-bundle 1
+verify
+check_eq "$RC" 3 "a missing entry bundle is a server error (exit 3)"
+check_contains "$ERR" "/tile/entries/001" "naming the bundle"
+
 # Search follows cursors across pages.
 fake --size 40 --page 3
 "$CTL" --json search --kind plan --limit 10 >"$TMP/s.json"
@@ -107,6 +118,11 @@ assert d["count"] == 10 and [r["index"] for r in d["results"]] == list(range(1, 
 	"$TMP/s.json" && ok "search follows cursors" || fail "search follows cursors"
 check_eq "$("$CTL" --csv search --kind plan | grep -c plan)" 39 \
 	"search without --limit reads every page"
+"$CTL" --json search --kind plan --ocid ocds-pr0kz1-F-000035 >"$TMP/s.json"
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert [r["index"] for r in d["results"]] == [35], d' "$TMP/s.json" &&
+	ok "every criterion holds, even if the server keeps only one" ||
+	fail "search filters kind and ocid"
 
 # Server errors and timeouts.
 "$CTL" process x 2>"$TMP/err"

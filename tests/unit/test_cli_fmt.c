@@ -268,6 +268,30 @@ test_table_sanitizes_cells(void **state)
 	cl_table_free(&t);
 }
 
+static void
+test_table_optional_column(void **state)
+{
+	static const struct cl_col ocols[] = {
+	    {"key", "KEY", 0, -1, 0},
+	    {"name", "NAME", CL_COL_OPTIONAL, -1, 0},
+	};
+	const char *r1[] = {"a", NULL}, *r2[] = {"b", ""},
+	           *r3[] = {"c", RUSSIAN};
+	struct cl_table t;
+
+	(void)state;
+	cl_table_init(&t, ocols, 2);
+	assert_int_equal(cl_table_add(&t, r1), 0);
+	assert_int_equal(cl_table_add(&t, r2), 0);
+	/* Every name empty: the column is not shown, but is in CSV. */
+	assert_string_equal(render(&t, CL_TEXT), "KEY\na\nb\n");
+	assert_string_equal(render(&t, CL_CSV), "key,name\r\na,\r\nb,\r\n");
+	assert_int_equal(cl_table_add(&t, r3), 0);
+	assert_string_equal(
+	    render(&t, CL_TEXT), "KEY  NAME\na\nb\nc    " RUSSIAN "\n");
+	cl_table_free(&t);
+}
+
 int
 main(void)
 {
@@ -282,6 +306,7 @@ main(void)
 	    cmocka_unit_test(test_table_csv),
 	    cmocka_unit_test(test_table_vertical_and_truncation),
 	    cmocka_unit_test(test_table_sanitizes_cells),
+	    cmocka_unit_test(test_table_optional_column),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

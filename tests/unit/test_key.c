@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -461,6 +462,62 @@ test_vkey_from_key(void **state)
 	pr_key_free(k);
 }
 
+/* One key verified from several threads at once (the key is shared
+ * read-only; each verification copies its context). */
+struct mt_arg {
+	const struct pr_key *key;
+	const uint8_t *sig;
+	int errors;
+};
+
+static void *
+mt_verify(void *p)
+{
+	struct mt_arg *a = p;
+	uint8_t bad[64];
+	int i;
+
+	memcpy(bad, a->sig, 64);
+	bad[0] ^= 1;
+	for (i = 0; i < 300; i++) {
+		if (pr_key_verify(
+		        a->key, (const uint8_t *)"msg", 3, a->sig, 64) != 0)
+			a->errors++;
+		if (pr_key_verify(a->key, (const uint8_t *)"msg", 3, bad, 64) !=
+		    PR_ESIG)
+			a->errors++;
+	}
+	return NULL;
+}
+
+static void
+test_verify_threads(void **state)
+{
+	struct mt_arg args[4];
+	pthread_t t[4];
+	struct pr_key *k, *pub;
+	uint8_t sig[64];
+	int i;
+
+	(void)state;
+	assert_int_equal(pr_key_generate(&k), 0);
+	assert_int_equal(pr_key_public(k, &pub), 0);
+	assert_int_equal(pr_key_sign(k, (const uint8_t *)"msg", 3, sig), 0);
+	for (i = 0; i < 4; i++) {
+		args[i].key = pub;
+		args[i].sig = sig;
+		args[i].errors = 0;
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, mt_verify, &args[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(args[i].errors, 0);
+	}
+	pr_key_free(pub);
+	pr_key_free(k);
+}
+
 int
 main(void)
 {
@@ -475,6 +532,7 @@ main(void)
 	    cmocka_unit_test(test_name_rules),
 	    cmocka_unit_test(test_vkey_parse),
 	    cmocka_unit_test(test_vkey_from_key),
+	    cmocka_unit_test(test_verify_threads),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -79,12 +79,19 @@ test_rollback(void **state)
 	assert_int_equal(append(st, 0, 10, 1), 0);
 	assert_int_equal(st_backup(st, bak), 0);
 	assert_int_equal(st_backup(st, bak), PR_EEXIST);
+	put_file(dir, bak, "signed-tree"); /* the tree signed by then */
 	assert_int_equal(append(st, 10, 10, 1), 0);
 	st_close(st);
 
-	/* The backup is a working store with the older tree. */
+	/* The backup alone is refused: nothing says which trees the log
+	 * signed after it was taken. */
 	other = tst_mkdtemp();
 	put_file(bak, other, "data.mdb");
+	assert_int_equal(open_msg(other, 0, &st, &msg), PR_EROLLBACK);
+	assert_non_null(strstr((char *)msg.data, "signed-tree is missing"));
+	pr_buf_reset(&msg);
+	/* With the tree signed when it was taken, it is a working store. */
+	put_file(bak, other, "signed-tree");
 	assert_int_equal(tst_open(other, 0, &st), 0);
 	assert_int_equal(st_tree(st, &size, NULL), 0);
 	assert_int_equal(size, 10);
@@ -178,6 +185,64 @@ test_torn_signed(void **state)
 	assert_int_equal(open_msg(dir, 1, &st, &msg), PR_ECORRUPT);
 	assert_non_null(strstr((char *)msg.data, "not a valid signed-tree"));
 	pr_buf_free(&msg);
+	tst_rmtree(dir);
+	free(dir);
+}
+
+/* Recovery as procured(8) describes it: the newest backup, and the
+ * latest published checkpoint written into signed-tree by hand. */
+static void
+test_manual_signed(void **state)
+{
+	char hex[2 * PR_HASH_LEN + 1], p[4096];
+	struct pr_buf msg = PR_BUF_INIT;
+	struct st_store *st;
+	struct stat sb;
+	char *dir, *bak, *fresh;
+	uint64_t size;
+	pr_hash root;
+	FILE *f;
+
+	(void)state;
+	dir = tst_mkdtemp();
+	bak = tst_mkdtemp();
+	fresh = tst_mkdtemp();
+	assert_int_equal(tst_open(dir, 0, &st), 0);
+	assert_int_equal(append(st, 0, 7, 6), 0);
+	assert_int_equal(st_backup(st, bak), 0);
+	assert_int_equal(st_tree(st, &size, root), 0);
+	st_close(st);
+	put_file(bak, fresh, "data.mdb");
+	/* Without signed-tree a read-write open is refused ... */
+	assert_int_equal(open_msg(fresh, 0, &st, &msg), PR_EROLLBACK);
+	assert_non_null(strstr((char *)msg.data, "signed-tree is missing"));
+	/* ... a hand-written one claiming more entries too ... */
+	path(p, fresh, "signed-tree");
+	pr_hex_encode(root, PR_HASH_LEN, hex);
+	assert_non_null(f = fopen(p, "w"));
+	fprintf(f, "procured signed-tree 1\n%llu %s\n",
+	    (unsigned long long)size + 1, hex);
+	fclose(f);
+	assert_int_equal(open_msg(fresh, 0, &st, &msg), PR_EROLLBACK);
+	/* ... and the true one is accepted, then kept in the new form. */
+	assert_non_null(f = fopen(p, "w"));
+	fprintf(f, "procured signed-tree 1\n%llu %s\n",
+	    (unsigned long long)size, hex);
+	fclose(f);
+	assert_int_equal(tst_open(fresh, 0, &st), 0);
+	assert_int_equal(append(st, 7, 3, 6), 0);
+	st_close(st);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_size, 384);
+	assert_int_equal(tst_open(fresh, 0, &st), 0);
+	assert_int_equal(st_tree(st, &size, NULL), 0);
+	assert_int_equal(size, 10);
+	st_close(st);
+	pr_buf_free(&msg);
+	tst_rmtree(fresh);
+	free(fresh);
+	tst_rmtree(bak);
+	free(bak);
 	tst_rmtree(dir);
 	free(dir);
 }
@@ -328,6 +393,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rollback),
 	    cmocka_unit_test(test_torn_signed),
+	    cmocka_unit_test(test_manual_signed),
 	    cmocka_unit_test(test_readonly),
 	    cmocka_unit_test(test_two_processes),
 	};

@@ -1,0 +1,30 @@
+/*
+ * Red-flag indicators of procurement risk (docs/FLAGS.md), computed from
+ * aggregates the daemon maintains as the log grows: GET /v1/flags.
+ *
+ * flags_new() starts an indexer thread that reads every committed entry
+ * once, in log order, and keeps per-process summaries, lists by party and
+ * item code, and unit-price benchmarks; a query reads only those.  The
+ * thresholds are the flag-* options of procured.conf(5), read at start.
+ */
+#ifndef PROCURED_FLAGS_H
+#define PROCURED_FLAGS_H
+
+struct flags;
+struct http_req;
+struct procured;
+
+/*
+ * Start the red-flag engine for d's store and configuration (d->store
+ * open, d->conf loaded; both must outlive the result).  Loads the
+ * reference price list named by flag-reference-prices.  Returns NULL,
+ * after logging why, if the list cannot be read or an option is unusable.
+ */
+struct flags *flags_new(struct procured *d);
+/* Stop the indexer and free everything (NULL is fine). */
+void flags_free(struct flags *f);
+
+/* GET /v1/flags (docs/API.md); arg is the struct procured. */
+void flags_query(struct http_req *r, void *arg);
+
+#endif
