@@ -16,6 +16,7 @@
  * accidents, not an attacker who can rewrite the file (the Merkle tree
  * and the signed checkpoints do that for the entries).
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -24,6 +25,16 @@
 #include "store/st_int.h"
 
 #define META_KEY "digest"
+
+/* SHA-256 fetched once: an implicit fetch on every record is slow. */
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
 
 int
 sti_dig_tracked(enum sti_db db)
@@ -92,7 +103,8 @@ sti_dig_rec(struct evp_md_ctx_st *md, uint8_t sum[STI_DIG_LEN], enum sti_db db,
 {
 	uint8_t h[STI_DIG_LEN], len[8];
 
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	pthread_once(&sha256_once, sha256_fetch);
+	if (sha256 == NULL || EVP_DigestInit_ex2(md, sha256, NULL) != 1 ||
 	    EVP_DigestUpdate(md, sti_dbname[db], strlen(sti_dbname[db]) + 1) !=
 	        1)
 		return PR_ECRYPTO;
