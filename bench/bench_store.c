@@ -6,7 +6,8 @@
  * the first and the last 100,000 entries of the large run; tile, proof,
  * entry and bundle read rates; bytes on disk per entry.
  *
- * usage: bench_store [-n entries] [-m entries-batch-100] [-o entries-batch-1]
+ * usage: bench_store [-b index-buffer-bytes] [-n entries] [-m
+ * entries-batch-100] [-o entries-batch-1]
  *                    [-r raw-entries] DIR
  * DIR must exist; the benchmark creates and removes subdirectories in it.
  */
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +61,35 @@ rnd(struct gen *g)
 	g->s ^= g->s << 17;
 	return g->s;
 }
+
+/* Bytes this process caused to be written to storage (Linux). */
+static uint64_t
+io_written(void)
+{
+	char line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/io", "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "write_bytes: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static double
+cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int verbose; /* -v: a line every 100,000 entries */
 
 static double
 now(void)
@@ -172,7 +203,7 @@ rm_store(const char *p)
 
 /* Raw LMDB: u64 BE index -> entry, MDB_APPEND, default durable sync. */
 static double
-raw_rate(const char *dir, uint64_t n, size_t b)
+raw_rate(const char *dir, uint64_t n, size_t b, double *wpe)
 {
 	struct gen *g = calloc(1, sizeof(*g));
 	MDB_env *env;
@@ -184,8 +215,11 @@ raw_rate(const char *dir, uint64_t n, size_t b)
 	size_t i, m;
 	double t0, t;
 
+	uint64_t io0;
+
 	g->s = 88172645463325252ULL;
 	mkdir_or_die(dir);
+	io0 = io_written();
 	if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 2) ||
 	    mdb_env_set_mapsize(env, (size_t)(n * 4200 + (256 << 20))) ||
 	    mdb_env_open(env, dir, MDB_NOTLS, 0600))
@@ -214,11 +248,14 @@ raw_rate(const char *dir, uint64_t n, size_t b)
 		done += m;
 	}
 	t = now() - t0;
+	*wpe = (double)(io_written() - io0) / (double)n;
 	mdb_env_close(env);
 	rm_store(dir);
 	free(g);
 	return (double)n / t;
 }
+
+static uint64_t bufmax; /* -b: index buffer bytes, 0: the default */
 
 static struct st_store *
 open_store(const char *dir)
@@ -232,6 +269,7 @@ open_store(const char *dir)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.dir = dir;
 	cfg.errmsg = &msg;
+	cfg.index_buffer_max = bufmax;
 	if ((rc = st_open(&cfg, &st)) != 0)
 		fatalx("st_open %s: %s %s", dir, pr_strerror(rc),
 		    msg.data ? (char *)msg.data : "");
@@ -242,14 +280,16 @@ open_store(const char *dir)
 /* Append n entries in batches of b; rates over the first and last 100k. */
 static double
 store_rate(struct st_store *st, struct gen *g, uint64_t n, size_t b,
-    double *first, double *last)
+    double *first, double *last, double *wpe)
 {
-	uint64_t done = 0, mark = n > 100000 ? n - 100000 : 0;
-	double t0, tmark = 0, t;
+	uint64_t done = 0, mark = n > 100000 ? n - 100000 : 0,
+	         io0 = io_written();
+	double t0, tmark = 0, t, tv, tc;
 	size_t m;
 	int rc;
 
-	t0 = now();
+	t0 = tv = now();
+	tc = cpu();
 	while (done < n) {
 		m = n - done < b ? (size_t)(n - done) : b;
 		gen_batch(g, m);
@@ -259,12 +299,21 @@ store_rate(struct st_store *st, struct gen *g, uint64_t n, size_t b,
 		done += m;
 		if (first != NULL && done == 100000)
 			*first = 100000 / (now() - t0);
+		if (verbose && done % 100000 == 0) {
+			printf(
+			    "    %7llu: %6.0f entries/s, %5.1f us CPU/entry\n",
+			    (unsigned long long)done, 100000 / (now() - tv),
+			    (cpu() - tc) * 1e6 / 100000);
+			tv = now();
+			tc = cpu();
+		}
 		if (done == mark)
 			tmark = now();
 	}
 	t = now();
 	if (last != NULL)
 		*last = (double)(n - mark) / (t - tmark);
+	*wpe = (double)(io_written() - io0) / (double)n;
 	return (double)n / (t - t0);
 }
 
@@ -360,23 +409,32 @@ storage(struct st_store *st, uint64_t entry_bytes)
 		printf(" %s %.1f", s.db[i].name,
 		    (double)s.db[i].pages * s.page_size / n);
 	printf("\n");
+	printf("  index buffer %.1f MiB, %llu entries not fully merged\n",
+	    (double)s.index_buffer / 1048576,
+	    (unsigned long long)s.index_pending);
 }
 
 int
 main(int argc, char **argv)
 {
 	uint64_t n = 1000000, n100 = 100000, n1 = 5000, nraw = 0;
-	double r, raw, first = 0, last = 0;
+	double r, raw, first = 0, last = 0, wr, ws;
 	struct st_store *st;
 	struct gen *g;
 	char d[4096];
 	int ch, noreads = 0;
 
 	log_init("bench_store", 0);
-	while ((ch = getopt(argc, argv, "n:m:o:r:q")) != -1) {
+	while ((ch = getopt(argc, argv, "b:n:m:o:r:qv")) != -1) {
 		switch (ch) {
+		case 'b':
+			bufmax = strtoull(optarg, NULL, 10);
+			break;
 		case 'q':
 			noreads = 1;
+			break;
+		case 'v':
+			verbose = 1;
 			break;
 		case 'n':
 			n = strtoull(optarg, NULL, 10);
@@ -403,48 +461,53 @@ main(int argc, char **argv)
 
 	printf("batch of 1 (%llu entries):\n", (unsigned long long)n1);
 	snprintf(d, sizeof(d), "%s/raw1", argv[optind]);
-	raw = raw_rate(d, n1, 1);
+	raw = raw_rate(d, n1, 1, &wr);
 	snprintf(d, sizeof(d), "%s/store1", argv[optind]);
 	st = open_store(d);
 	g->s = 88172645463325252ULL;
-	r = store_rate(st, g, n1, 1, NULL, NULL);
-	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%\n", r,
-	    raw, 100 * r / raw);
+	r = store_rate(st, g, n1, 1, NULL, NULL, &ws);
+	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%; "
+	       "written to disk per entry %.0f bytes (raw %.0f), incl. "
+	       "file-system journal\n",
+	    r, raw, 100 * r / raw, ws, wr);
 	st_close(st);
 	rm_store(d);
 
 	printf("batch of 100 (%llu entries):\n", (unsigned long long)n100);
 	snprintf(d, sizeof(d), "%s/raw100", argv[optind]);
-	raw = raw_rate(d, n100, 100);
+	raw = raw_rate(d, n100, 100, &wr);
 	snprintf(d, sizeof(d), "%s/store100", argv[optind]);
 	st = open_store(d);
 	memset(g, 0, sizeof(*g));
 	g->s = 88172645463325252ULL;
-	r = store_rate(st, g, n100, 100, NULL, NULL);
-	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%\n", r,
-	    raw, 100 * r / raw);
+	r = store_rate(st, g, n100, 100, NULL, NULL, &ws);
+	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%; "
+	       "written to disk per entry %.0f bytes (raw %.0f), incl. "
+	       "file-system journal\n",
+	    r, raw, 100 * r / raw, ws, wr);
 	st_close(st);
 	rm_store(d);
 
 	printf("batch of 1000 (%llu entries; raw over %llu):\n",
 	    (unsigned long long)n, (unsigned long long)nraw);
 	snprintf(d, sizeof(d), "%s/raw1000", argv[optind]);
-	raw = raw_rate(d, nraw, 1000);
+	raw = raw_rate(d, nraw, 1000, &wr);
 	snprintf(d, sizeof(d), "%s/store1000", argv[optind]);
 	st = open_store(d);
 	memset(g, 0, sizeof(*g));
 	g->s = 88172645463325252ULL;
-	r = store_rate(st, g, n, 1000, &first, &last);
-	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%\n", r,
-	    raw, 100 * r / raw);
+	r = store_rate(st, g, n, 1000, &first, &last, &ws);
+	printf("  append %9.0f entries/s; raw mdb_put %9.0f /s; %.0f%%; "
+	       "written to disk per entry %.0f bytes (raw %.0f), incl. "
+	       "file-system journal\n",
+	    r, raw, 100 * r / raw, ws, wr);
 	if (n > 100000)
 		printf("  first 100k %9.0f entries/s; last 100k %9.0f "
 		       "entries/s; last/first %.2f\n",
 		    first, last, last / first);
 	storage(st, g->bytes);
 	if (!noreads)
-		if (!noreads)
-			reads(st, n, 2.0);
+		reads(st, n, 2.0);
 	st_close(st);
 	rm_store(d);
 	free(g);
@@ -452,7 +515,8 @@ main(int argc, char **argv)
 
 usage:
 	fprintf(stderr,
-	    "usage: bench_store [-n entries] [-m entries-batch-100] "
+	    "usage: bench_store [-b index-buffer-bytes] [-n entries] [-m "
+	    "entries-batch-100] "
 	    "[-o entries-batch-1] [-r raw-entries] DIR\n");
 	return 2;
 }

@@ -23,6 +23,15 @@ struct batch {
 	uint64_t size;
 	pr_hash root;
 	int committed; /* a new checkpoint was committed */
+	/* New entries of this attempt: journal records and dedupe table. */
+	struct pr_buf jr;
+	size_t *joff; /* nnew + 1 offsets into jr */
+	size_t *apos; /* new entry -> position in a[] */
+	size_t nnew;
+	uint32_t *dtab; /* envelope hash -> new entry + 1; 0: empty */
+	size_t dcap;
+	unsigned done[STI_SHARDS];
+	unsigned ndone;
 };
 
 static int
@@ -76,25 +85,20 @@ check_append(const struct st_append *a)
 	return 0;
 }
 
-static void
-index_put(
-    struct sti_wtxn *w, enum sti_db db, const char *key, const uint8_t ix[8])
+/* Batch-local dedupe: the new entry with this envelope hash, if any. */
+static uint32_t *
+dslot(struct batch *b, const pr_hash h)
 {
-	/* Indexes grow at the end of each key's list: keep pages full. */
-	sti_wput(w, db, key, strlen(key), ix, 8, MDB_APPENDDUP);
-}
+	uint32_t x, *p;
 
-static void
-index_list(struct sti_wtxn *w, enum sti_db db, const char *const *v, size_t n,
-    const uint8_t ix[8])
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < i && strcmp(v[i], v[j]) != 0; j++)
-			;
-		if (j == i)
-			index_put(w, db, v[i], ix);
+	memcpy(&x, h, 4);
+	for (x &= (uint32_t)(b->dcap - 1);;
+	     x = (x + 1) & (uint32_t)(b->dcap - 1)) {
+		p = &b->dtab[x];
+		if (*p == 0 ||
+		    memcmp(b->a[b->apos[*p - 1]].envelope_hash, h,
+		        PR_HASH_LEN) == 0)
+			return p;
 	}
 }
 
@@ -118,13 +122,15 @@ dup_leaf(struct batch *b, struct sti_wtxn *w, uint64_t first, uint64_t idx,
 
 static void
 add_entry(struct batch *b, struct sti_wtxn *w, struct sti_heap *heap,
-    struct sti_twriter *tw, struct pr_merkle_stack *stk,
-    const struct st_append *e, uint64_t first, struct st_appended *r)
+    struct sti_twriter *tw, struct pr_merkle_stack *stk, size_t ai,
+    uint64_t first, uint32_t *slot)
 {
+	const struct st_append *e = &b->a[ai];
+	struct st_appended *r = &b->res[ai];
 	uint8_t ix[8], off[8], tkey[16], len[2];
 	uint64_t idx = stk->size;
+	size_t i, k = b->nnew;
 	pr_hash leaf;
-	size_t i;
 	int rc;
 
 	pr_merkle_leaf_hash(e->entry, e->entry_len, leaf);
@@ -134,20 +140,19 @@ add_entry(struct batch *b, struct sti_wtxn *w, struct sti_heap *heap,
 	pr_store_be64(tkey, e->log_time_ms);
 	memcpy(tkey + 8, ix, 8);
 
-	sti_wput(w, DB_ENVELOPE, e->envelope_hash, PR_HASH_LEN, ix, 8,
-	    MDB_NOOVERWRITE);
-	sti_wput(w, DB_LEAF, leaf, PR_HASH_LEN, ix, 8,
-	    MDB_NOOVERWRITE | STI_EXIST_OK);
 	sti_wput(w, DB_OFFSETS, ix, 8, off, 8, MDB_APPEND);
 	sti_heap_append(heap, len, 2);
 	sti_heap_append(heap, e->entry, e->entry_len);
 	sti_wput(w, DB_TIME, tkey, sizeof(tkey), "", 0, MDB_APPEND);
-	if (e->ocid != NULL)
-		index_put(w, DB_OCID, e->ocid, ix);
-	if (e->kind != NULL)
-		index_put(w, DB_KIND, e->kind, ix);
-	index_list(w, DB_PARTY, e->parties, e->nparties, ix);
-	index_list(w, DB_ITEM, e->items, e->nitems, ix);
+	/* Index keys go to the batch's journal record (u32 BE length and
+	 * the entry's keys); the index DBs get them later. */
+	if ((rc = pr_buf_append_be32(&b->jr, 0)) != 0 ||
+	    (rc = sti_journal_encode(e, &b->jr)) != 0)
+		sti_wfail(w, rc);
+	b->joff[k + 1] = b->jr.len;
+	if (w->rc == 0)
+		pr_store_be32(b->jr.data + b->joff[k],
+		    (uint32_t)(b->jr.len - b->joff[k] - 4));
 	for (i = 0; i < e->nstate; i++)
 		sti_wput(w, DB_STATE, e->state[i].key, e->state[i].klen,
 		    e->state[i].vlen > 0 ? e->state[i].val : "",
@@ -156,6 +161,9 @@ add_entry(struct batch *b, struct sti_wtxn *w, struct sti_heap *heap,
 	    (rc = pr_merkle_stack_push(stk, leaf, sti_tree_put, tw)) != 0)
 		sti_wfail(w, rc);
 	memcpy(b->leaves[idx - first], leaf, PR_HASH_LEN);
+	b->apos[k] = ai;
+	b->nnew = k + 1;
+	*slot = (uint32_t)b->nnew;
 	r->index = idx;
 	memcpy(r->leaf_hash, leaf, PR_HASH_LEN);
 	r->duplicate = 0;
@@ -183,6 +191,85 @@ put_checkpoint(struct batch *b, struct sti_wtxn *w)
 	sti_wput(w, DB_CKPT, key, 8, b->val.data, b->val.len, MDB_APPEND);
 }
 
+/* Is this envelope logged already?  Sets *idx. */
+static int
+find_dup(struct batch *b, struct sti_wtxn *w, const pr_hash h, uint64_t first,
+    uint32_t **slot, uint64_t *idx)
+{
+	MDB_val v;
+	int rc;
+
+	rc = sti_wget(w, DB_ENVELOPE, h, PR_HASH_LEN, &v);
+	if (rc == 0) {
+		if (v.mv_size != 8) {
+			sti_wfail(w, PR_ECORRUPT);
+			return -1;
+		}
+		*idx = pr_load_be64(v.mv_data);
+		return 1;
+	}
+	if (rc != MDB_NOTFOUND)
+		return -1;
+	if (sti_ibuf_find(&b->st->ibuf, 0, h, 0, first, idx) == 0)
+		return 1;
+	*slot = dslot(b, h);
+	if (**slot != 0) {
+		*idx = first + **slot - 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Put the new entries' index items in the buffer (before the commit). */
+static void
+buffer_batch(struct batch *b, struct sti_wtxn *w, const struct sti_wmeta *m,
+    uint64_t first)
+{
+	struct sti_ibuf *ib = &b->st->ibuf;
+	size_t k;
+	int rc = 0;
+
+	pthread_rwlock_wrlock(&ib->lock);
+	for (k = 0; k < b->nnew && rc == 0; k++)
+		rc = sti_journal_add(ib, b->jr.data + b->joff[k] + 4,
+		    b->joff[k + 1] - b->joff[k] - 4, b->leaves[k], first + k,
+		    m->w);
+	ib->end = first + b->nnew;
+	pthread_rwlock_unlock(&ib->lock);
+	if (rc != 0)
+		sti_wfail(w, rc);
+}
+
+/* After the commit: drop merged shards, or take the batch back. */
+static void
+buffer_settle(struct batch *b, uint64_t first, int committed)
+{
+	struct sti_ibuf *ib = &b->st->ibuf;
+	unsigned s;
+
+	pthread_rwlock_wrlock(&ib->lock);
+	if (committed) {
+		for (s = 0; s < b->ndone; s++)
+			sti_ibuf_keep(ib, b->done[s], first, 0);
+	} else if (ib->end > first) {
+		for (s = 0; s < STI_SHARDS; s++)
+			sti_ibuf_keep(ib, s, first, 1);
+		ib->end = first;
+	}
+	pthread_rwlock_unlock(&ib->lock);
+}
+
+/* Is a checkpoint stored for this tree size? */
+static int
+has_checkpoint(struct sti_wtxn *w, uint64_t size)
+{
+	uint8_t key[8];
+	MDB_val v;
+
+	pr_store_be64(key, size);
+	return sti_wget(w, DB_CKPT, key, 8, &v) == 0;
+}
+
 /* One attempt; returns a raw code (MDB_MAP_FULL asks for growth). */
 static int
 append_once(struct batch *b)
@@ -190,20 +277,25 @@ append_once(struct batch *b)
 	struct st_store *st = b->st;
 	struct pr_merkle_stack stk;
 	struct sti_twriter tw;
+	struct sti_wmeta m;
 	struct sti_heap heap;
 	struct sti_tread t;
 	struct sti_wtxn w;
 	struct sti_head h;
-	uint8_t head[STI_HEAD_LEN];
-	uint64_t first;
-	MDB_val v;
+	uint8_t head[STI_HEAD_LEN], key[8];
+	uint64_t first, idx;
+	uint32_t *slot = NULL;
 	size_t i;
 	int rc;
 
 	b->committed = 0;
+	b->nnew = b->ndone = 0;
+	pr_buf_reset(&b->jr);
+	memset(b->dtab, 0, b->dcap * sizeof(*b->dtab));
 	if ((rc = sti_wbegin(st, &w)) != 0)
 		return rc;
-	if ((rc = sti_head(st, w.txn, &h)) != 0) {
+	if ((rc = sti_head(st, w.txn, &h)) != 0 ||
+	    (rc = sti_wmeta_get(st, w.txn, &m)) != 0) {
 		sti_wfail(&w, rc);
 		return sti_wend(&w, 0);
 	}
@@ -216,36 +308,53 @@ append_once(struct batch *b)
 		}
 		st->stack_ok = 1;
 	}
+	/* Readers only ever move the buffer forward (after recovery); hold
+	 * it shared while reading it, up to the merge. */
+	pthread_rwlock_rdlock(&st->ibuf.lock);
+	if (st->ibuf.end != h.size) {
+		/* After recovery from a failed commit LMDB could not undo. */
+		pthread_rwlock_unlock(&st->ibuf.lock);
+		pthread_rwlock_wrlock(&st->ibuf.lock);
+		sti_ibuf_reset(&st->ibuf, m.w, m.min);
+		rc = sti_journal_replay(st, w.txn, &m, m.min, h.size);
+		pthread_rwlock_unlock(&st->ibuf.lock);
+		if (rc != 0) {
+			sti_wfail(&w, rc);
+			return sti_wend(&w, 0);
+		}
+		pthread_rwlock_rdlock(&st->ibuf.lock);
+	}
 	stk = st->stack;
 	first = h.size;
+	/* The journal record: u32 BE count, then each entry's keys. */
+	if ((rc = pr_buf_append_be32(&b->jr, 0)) != 0)
+		sti_wfail(&w, rc);
+	b->joff[0] = b->jr.len;
 	sti_heap_begin(&heap, &w, h.heap_end);
 	sti_twriter_begin(&tw, &w);
 	for (i = 0; i < b->n && w.rc == 0; i++) {
-		rc = sti_wget(
-		    &w, DB_ENVELOPE, b->a[i].envelope_hash, PR_HASH_LEN, &v);
-		if (rc == 0) {
-			if (v.mv_size != 8) {
-				sti_wfail(&w, PR_ECORRUPT);
-				break;
-			}
-			b->res[i].index = pr_load_be64(v.mv_data);
+		rc = find_dup(b, &w, b->a[i].envelope_hash, first, &slot, &idx);
+		if (rc < 0)
+			break;
+		if (rc > 0) {
+			b->res[i].index = idx;
 			b->res[i].duplicate = 1;
-			dup_leaf(
-			    b, &w, first, b->res[i].index, b->res[i].leaf_hash);
+			dup_leaf(b, &w, first, idx, b->res[i].leaf_hash);
 			continue;
 		}
-		if (rc != MDB_NOTFOUND)
-			break;
 		if (b->a[i].log_time_ms < h.last_time) {
 			sti_wfail(&w, PR_ERANGE);
 			break;
 		}
-		add_entry(b, &w, &heap, &tw, &stk, &b->a[i], first, &b->res[i]);
+		add_entry(b, &w, &heap, &tw, &stk, i, first, slot);
 		h.last_time = b->a[i].log_time_ms;
 	}
-	if (w.rc == 0 && stk.size == first && b->n > 0) {
+	if (w.rc == 0 && stk.size == first &&
+	    (b->n > 0 || b->sign == NULL || has_checkpoint(&w, first))) {
 		/* Only duplicates: nothing to write, nothing to sign.  An
-		 * empty batch signs a checkpoint of the current tree. */
+		 * empty batch signs the current tree if it has no checkpoint
+		 * yet (a new log's first, of the empty tree). */
+		pthread_rwlock_unlock(&st->ibuf.lock);
 		sti_wend(&w, 0);
 		b->size = h.size;
 		memcpy(b->root, h.root, PR_HASH_LEN);
@@ -253,6 +362,15 @@ append_once(struct batch *b)
 	}
 	sti_heap_finish(&heap);
 	sti_twriter_finish(&tw);
+	if (b->nnew > 0 && w.rc == 0) {
+		pr_store_be32(b->jr.data, (uint32_t)b->nnew);
+		pr_store_be64(key, first);
+		sti_wput(
+		    &w, DB_JOURNAL, key, 8, b->jr.data, b->jr.len, MDB_APPEND);
+	}
+	if (w.rc == 0)
+		b->ndone = sti_merge(&w, &m, first, 0, b->done);
+	pthread_rwlock_unlock(&st->ibuf.lock);
 	b->size = h.size = stk.size;
 	pr_merkle_stack_root(&stk, b->root);
 	memcpy(h.root, b->root, PR_HASH_LEN);
@@ -261,7 +379,11 @@ append_once(struct batch *b)
 	sti_wput(&w, DB_META, "head", 4, head, sizeof(head), 0);
 	if (b->sign != NULL && w.rc == 0)
 		put_checkpoint(b, &w);
-	if ((rc = sti_wend(&w, 1)) != 0) {
+	if (w.rc == 0)
+		buffer_batch(b, &w, &m, first);
+	rc = sti_wend(&w, 1);
+	buffer_settle(b, first, rc == 0);
+	if (rc != 0) {
 		st->stack_ok = 0;
 		return rc;
 	}
@@ -332,9 +454,13 @@ st_append_batch(struct st_store *st, const struct st_append *a, size_t n,
 	b.n = n;
 	b.sign = sign;
 	b.ctx = ctx;
-	if (n > 0 &&
-	    ((b.res = calloc(n, sizeof(*b.res))) == NULL ||
-	        (b.leaves = calloc(n, sizeof(*b.leaves))) == NULL)) {
+	for (b.dcap = 16; b.dcap < 2 * n; b.dcap *= 2)
+		;
+	if ((b.res = calloc(n + 1, sizeof(*b.res))) == NULL ||
+	    (b.leaves = calloc(n + 1, sizeof(*b.leaves))) == NULL ||
+	    (b.joff = calloc(n + 1, sizeof(*b.joff))) == NULL ||
+	    (b.apos = calloc(n + 1, sizeof(*b.apos))) == NULL ||
+	    (b.dtab = calloc(b.dcap, sizeof(*b.dtab))) == NULL) {
 		rc = PR_ENOMEM;
 		goto batch_free;
 	}
@@ -385,6 +511,10 @@ unlock:
 			memcpy(root, b.root, PR_HASH_LEN);
 	}
 batch_free:
+	free(b.dtab);
+	free(b.apos);
+	free(b.joff);
+	pr_buf_free(&b.jr);
 	pr_buf_free(&b.note);
 	pr_buf_free(&b.val);
 	free(b.leaves);

@@ -21,11 +21,11 @@
 
 const char *const sti_dbname[ST_NDB] = {"meta", "entries", "offsets", "tiles",
     "checkpoints", "leaf", "envelope", "ocid", "party", "item", "kind", "time",
-    "state"};
+    "state", "journal"};
 
 #define DUPS (MDB_DUPSORT | MDB_DUPFIXED)
 static const unsigned dbflags[ST_NDB] = {
-    0, 0, 0, 0, 0, 0, 0, DUPS, DUPS, DUPS, DUPS, 0, 0};
+    0, 0, 0, 0, 0, 0, 0, DUPS, DUPS, DUPS, DUPS, 0, 0, 0};
 
 /*
  * LMDB codes and errno values (LMDB passes system errors through) to
@@ -125,34 +125,42 @@ segsize_for(unsigned psize)
 }
 
 static int
+meta_put(
+    struct st_store *st, MDB_txn *txn, const char *key, void *val, size_t len)
+{
+	MDB_val k, v;
+
+	k.mv_data = (void *)key;
+	k.mv_size = strlen(key);
+	v.mv_data = val;
+	v.mv_size = len;
+	return mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+}
+
+static int
 init_meta(struct st_store *st, MDB_txn *txn, unsigned psize)
 {
+	uint8_t v4[4], v8[8], head[STI_HEAD_LEN], wm[8 + 8 * STI_SHARDS];
 	struct sti_head h;
-	uint8_t v4[4], v8[8], head[STI_HEAD_LEN];
-	MDB_val k, v;
 	int rc;
 
 	memset(&h, 0, sizeof(h));
 	pr_merkle_empty_root(h.root);
 	sti_head_encode(&h, head);
+	/* Index merge watermarks: all zero, next shard 0. */
+	memset(wm, 0, sizeof(wm));
+	pr_store_be32(wm, STI_SHARDS);
 	pr_store_be32(v4, ST_SCHEMA_VERSION);
-	k.mv_data = "version", k.mv_size = 7;
-	v.mv_data = v4, v.mv_size = 4;
-	if ((rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0)) != 0)
+	if ((rc = meta_put(st, txn, "version", v4, 4)) != 0)
 		return rc;
 	pr_store_be64(v8, now_ms());
-	k.mv_data = "created", k.mv_size = 7;
-	v.mv_data = v8, v.mv_size = 8;
-	if ((rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0)) != 0)
+	if ((rc = meta_put(st, txn, "created", v8, 8)) != 0)
 		return rc;
 	pr_store_be32(v4, (uint32_t)segsize_for(psize));
-	k.mv_data = "segsize", k.mv_size = 7;
-	v.mv_data = v4, v.mv_size = 4;
-	if ((rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0)) != 0)
+	if ((rc = meta_put(st, txn, "segsize", v4, 4)) != 0 ||
+	    (rc = meta_put(st, txn, "head", head, sizeof(head))) != 0)
 		return rc;
-	k.mv_data = "head", k.mv_size = 4;
-	v.mv_data = head, v.mv_size = sizeof(head);
-	return mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+	return meta_put(st, txn, "ibuf", wm, sizeof(wm));
 }
 
 /* Open the named DBs, checking (or, on a fresh store, writing) meta. */
@@ -492,6 +500,48 @@ sti_wput(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
 	return rc;
 }
 
+/* Count a record added without sti_wput() (MDB_MULTIPLE) in the
+ * record digests. */
+void
+sti_wdig_add(
+    struct sti_wtxn *w, enum sti_db db, const MDB_val *k, const MDB_val *v)
+{
+	int rc;
+
+	if (w->rc != 0 || !w->st->have_digest || db == DB_META ||
+	    !sti_dig_tracked(db))
+		return;
+	if (w->md == NULL && (w->md = EVP_MD_CTX_new()) == NULL) {
+		w->rc = ENOMEM;
+		return;
+	}
+	if ((rc = sti_dig_rec(w->md, w->dig[db], db, k, v, 0)) != 0)
+		w->rc = rc;
+	w->digdirty = 1;
+}
+
+/* Delete the record under cursor c (of db), keeping the digests. */
+int
+sti_wdel(struct sti_wtxn *w, enum sti_db db, MDB_cursor *c)
+{
+	MDB_val k, v;
+	int rc;
+
+	if (w->rc != 0)
+		return w->rc;
+	if (w->st->have_digest && db != DB_META && sti_dig_tracked(db)) {
+		if (w->md == NULL && (w->md = EVP_MD_CTX_new()) == NULL)
+			return w->rc = ENOMEM;
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) != 0 ||
+		    (rc = sti_dig_rec(w->md, w->dig[db], db, &k, &v, 1)) != 0)
+			return w->rc = rc;
+		w->digdirty = 1;
+	}
+	if ((rc = mdb_cursor_del(c, 0)) != 0)
+		w->rc = rc;
+	return rc;
+}
+
 /* 0 and *v, MDB_NOTFOUND (not an error), or the transaction's error. */
 int
 sti_wget(
@@ -609,6 +659,7 @@ st_stats(struct st_store *st, struct st_stats *out)
 {
 	struct st_stats s;
 	struct sti_head h;
+	struct sti_wmeta m;
 	struct pr_buf file = PR_BUF_INIT;
 	struct stat sb;
 	MDB_envinfo info;
@@ -642,6 +693,9 @@ st_stats(struct st_store *st, struct st_stats *out)
 		s.db[i].depth = ms.ms_depth;
 	}
 	s.checkpoints = s.db[DB_CKPT].entries;
+	if ((rc = sti_wmeta_get(st, txn, &m)) != 0)
+		goto txn_end;
+	s.index_pending = h.size - m.min;
 txn_end:
 	sti_rend(st, txn);
 	if (rc != 0)
@@ -649,6 +703,9 @@ txn_end:
 	s.map_size_max = atomic_load(&st->map_max);
 	s.signed_size = atomic_load(&st->signed_size);
 	s.signed_pending = atomic_load(&st->signed_pending);
+	pthread_rwlock_rdlock(&st->ibuf.lock);
+	s.index_buffer = sti_ibuf_bytes(&st->ibuf);
+	pthread_rwlock_unlock(&st->ibuf.lock);
 	if ((rc = pr_buf_printf(&file, "%s/data.mdb", st->dir)) != 0)
 		return rc;
 	if (stat((char *)file.data, &sb) == 0)

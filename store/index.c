@@ -64,14 +64,65 @@ seek(MDB_cursor *c, const char *key, size_t klen, uint64_t from, int desc)
 	return mdb_cursor_get(c, &k, &v, MDB_LAST_DUP);
 }
 
+/* Disk postings of key from `from` on (see seek()), up to limit. */
+static int
+disk_scan(struct st_store *st, MDB_txn *txn, enum st_index which,
+    const char *key, size_t klen, uint64_t from, int desc, size_t limit,
+    uint64_t *out, size_t *cnt)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if (*cnt >= limit)
+		return 0;
+	if ((rc = mdb_cursor_open(txn, st->dbi[idx_db[which]], &c)) != 0)
+		return sti_err(rc);
+	rc = seek(c, key, klen, from, desc);
+	while (rc == 0 && *cnt < limit) {
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) != 0)
+			break;
+		if (v.mv_size != 8) {
+			rc = PR_ECORRUPT;
+			break;
+		}
+		out[(*cnt)++] = pr_load_be64(v.mv_data);
+		rc = mdb_cursor_get(
+		    c, &k, &v, desc ? MDB_PREV_DUP : MDB_NEXT_DUP);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : sti_err(rc);
+}
+
+/* First position in v[0..n) holding a value >= x. */
+static size_t
+lower(const uint64_t *v, size_t n, uint64_t x)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The DBs hold this key's postings below the watermark W of its shard,
+ * the buffer those from W up to the snapshot's size: ascending, the disk
+ * part comes first; descending, the buffer part.
+ */
 static int
 scan(struct st_store *st, enum st_index which, const char *key, uint64_t from,
     size_t limit, uint64_t *out, size_t *n, int desc)
 {
-	MDB_cursor *c;
-	MDB_txn *txn;
-	MDB_val k, v;
-	size_t klen, cnt = 0;
+	struct sti_isnap is;
+	const uint64_t *v;
+	uint64_t w, x;
+	size_t klen, cnt = 0, vn = 0, a, b;
 	int rc;
 
 	if ((rc = scan_args(which, key, limit, out, n, &klen)) != 0)
@@ -80,28 +131,34 @@ scan(struct st_store *st, enum st_index which, const char *key, uint64_t from,
 		*n = 0;
 		return 0;
 	}
-	if ((rc = sti_rbegin(st, &txn)) != 0)
+	if ((rc = sti_ibegin(st, &is)) != 0)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, st->dbi[idx_db[which]], &c)) != 0)
-		goto txn_end;
-	rc = seek(c, key, klen, from, desc);
-	while (rc == 0 && cnt < limit) {
-		if ((rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) != 0)
-			break;
-		if (v.mv_size != 8) {
-			rc = PR_ECORRUPT;
-			break;
-		}
-		out[cnt++] = pr_load_be64(v.mv_data);
-		rc = mdb_cursor_get(
-		    c, &k, &v, desc ? MDB_PREV_DUP : MDB_NEXT_DUP);
+	w = is.m.w[sti_shard_term(key, klen)];
+	if ((v = sti_ibuf_postings(&st->ibuf, which, key, klen, &vn)) == NULL)
+		vn = 0;
+	/* Buffered postings visible here: v[a..b). */
+	a = lower(v, vn, w);
+	b = lower(v, vn, is.h.size);
+	if (!desc) {
+		if (from == ST_SCAN_START || from < w)
+			rc = disk_scan(st, is.txn, which, key, klen, from, 0,
+			    limit, out, &cnt);
+		if (from != ST_SCAN_START && from >= w)
+			a = from == UINT64_MAX - 1 ? b : lower(v, vn, from + 1);
+		for (; rc == 0 && a < b && cnt < limit; a++)
+			out[cnt++] = v[a];
+	} else {
+		x = from < is.h.size ? from : is.h.size;
+		for (b = lower(v, vn, x); b > a && cnt < limit; b--)
+			out[cnt++] = v[b - 1];
+		if (from > 0)
+			rc = disk_scan(st, is.txn, which, key, klen,
+			    from == ST_SCAN_END || from > w ? ST_SCAN_END
+			                                    : from,
+			    1, limit, out, &cnt);
 	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	mdb_cursor_close(c);
-txn_end:
-	sti_rend(st, txn);
-	if ((rc = sti_err(rc)) == 0)
+	sti_iend(st, &is);
+	if (rc == 0)
 		*n = cnt;
 	return rc;
 }

@@ -3,9 +3,12 @@
  * checks a store must pass before it is used.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "proto/err.h"
 #include "proto/log.h"
@@ -14,11 +17,18 @@
 #define MAP_INITIAL (64ULL << 20)
 #define MAP_MAX (64ULL << 30)
 #define MAX_READERS 126
+#define IBUF_MAX (64ULL << 20)
+#define IBUF_ENTRIES_MAX (1ULL << 20)
 
 static void
 store_free(struct st_store *st)
 {
 	sti_env_close(st);
+	sti_ibuf_free(&st->ibuf);
+	if (st->lockfd != -1)
+		close(st->lockfd);
+	if (st->signfd != -1)
+		close(st->signfd);
 	pthread_mutex_destroy(&st->wlock);
 	pthread_rwlock_destroy(&st->maplock);
 	free(st->tilebuf);
@@ -62,6 +72,50 @@ check_dir(const struct st_config *cfg)
 	return rc;
 }
 
+/* One read-write process at a time: its index buffer is the truth. */
+static int
+lock_dir(struct st_store *st, struct pr_buf *msg)
+{
+	if ((st->lockfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return sti_err(errno);
+	if (flock(st->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			return sti_err(errno);
+		sti_errmsg(
+		    msg, "%s is open read-write in another process.", st->dir);
+		return PR_EBUSY;
+	}
+	return 0;
+}
+
+/* Load the index journal into the buffer. */
+static int
+load_ibuf(struct st_store *st, struct pr_buf *msg)
+{
+	struct sti_wmeta m;
+	struct sti_head h;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = sti_rbegin(st, &txn)) != 0)
+		return rc;
+	if ((rc = sti_head(st, txn, &h)) == 0 &&
+	    (rc = sti_wmeta_get(st, txn, &m)) == 0) {
+		if (m.min > h.size)
+			rc = PR_ECORRUPT;
+		else {
+			sti_ibuf_reset(&st->ibuf, m.w, m.min);
+			rc = sti_journal_replay(st, txn, &m, m.min, h.size);
+		}
+	}
+	sti_rend(st, txn);
+	if (rc != 0)
+		sti_errmsg(msg, "%s: the index journal is damaged (%s).",
+		    st->dir, pr_strerror(rc));
+	return rc;
+}
+
 int
 st_open(const struct st_config *cfg, struct st_store **out)
 {
@@ -74,6 +128,11 @@ st_open(const struct st_config *cfg, struct st_store **out)
 		return rc;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return PR_ENOMEM;
+	st->lockfd = st->signfd = -1;
+	if (sti_ibuf_init(&st->ibuf) != 0) {
+		free(st);
+		return PR_ENOMEM;
+	}
 	pthread_rwlock_init(&st->maplock, NULL);
 	pthread_mutex_init(&st->wlock, NULL);
 	st->readonly = cfg->readonly != 0;
@@ -84,6 +143,8 @@ st_open(const struct st_config *cfg, struct st_store **out)
 	if (st->map_initial > atomic_load(&st->map_max))
 		st->map_initial = atomic_load(&st->map_max);
 	st->max_readers = cfg->max_readers ? cfg->max_readers : MAX_READERS;
+	st->ibuf_max = cfg->index_buffer_max ? cfg->index_buffer_max : IBUF_MAX;
+	st->ibuf_entries_max = IBUF_ENTRIES_MAX;
 	st->envflags = MDB_NOTLS | (st->readonly ? MDB_RDONLY : 0);
 	if ((st->dir = strdup(cfg->dir)) == NULL) {
 		rc = PR_ENOMEM;
@@ -95,13 +156,16 @@ st_open(const struct st_config *cfg, struct st_store **out)
 		rc = PR_ENOMEM;
 		goto store_free;
 	}
+	if (!st->readonly && (rc = lock_dir(st, cfg->errmsg)) != 0)
+		goto store_free;
 	if ((rc = sti_env_open(st, cfg->errmsg)) != 0)
 		goto store_free;
 	if (!st->readonly && (st->segbuf = malloc(st->segsize)) == NULL) {
 		rc = PR_ENOMEM;
 		goto store_free;
 	}
-	if ((rc = sti_open_check(st, cfg->errmsg)) != 0)
+	if ((rc = sti_open_check(st, cfg->errmsg)) != 0 ||
+	    (rc = load_ibuf(st, cfg->errmsg)) != 0)
 		goto store_free;
 	*out = st;
 	return 0;

@@ -126,35 +126,134 @@ st_checkpoint_at(struct st_store *st, uint64_t size, struct pr_buf *note)
 	return ckpt_read(st, 0, size, note);
 }
 
+/* Does the buffer hold every item the snapshot needs from it? */
 static int
-find_hash(struct st_store *st, enum sti_db db, const pr_hash h, uint64_t *index)
+covers(const struct sti_ibuf *b, const struct sti_isnap *is)
 {
-	MDB_txn *txn;
+	unsigned s;
+
+	if (b->end < is->h.size)
+		return 0;
+	for (s = 0; s < STI_SHARDS; s++)
+		if (sti_ibuf_lo(b, s) > is->m.w[s])
+			return 0;
+	return 1;
+}
+
+/*
+ * Bring the buffer forward to a snapshot it does not cover (the caller
+ * holds it exclusively): load the journal records the snapshot has and
+ * the buffer lacks, or reload it if the journal no longer has them (a
+ * read-only store following a writer in another process).  A snapshot
+ * older than the buffer is left alone: the caller takes a newer one.
+ */
+int
+sti_ibuf_sync(
+    struct st_store *st, MDB_txn *txn, const struct sti_wmeta *m, uint64_t size)
+{
+	struct sti_ibuf *b = &st->ibuf;
+	unsigned s;
+
+	for (s = 0; s < STI_SHARDS; s++)
+		if (sti_ibuf_lo(b, s) > m->w[s])
+			return 0;
+	if (b->end < m->min ||
+	    (st->readonly && sti_ibuf_bytes(b) > 2 * st->ibuf_max)) {
+		sti_ibuf_reset(b, m->w, m->min);
+		return sti_journal_replay(st, txn, m, m->min, size);
+	}
+	if (b->end < size)
+		return sti_journal_replay(st, txn, m, b->end, size);
+	return 0;
+}
+
+int
+sti_ibegin(struct st_store *st, struct sti_isnap *is)
+{
+	unsigned tries;
+	int rc;
+
+	for (tries = 0;; tries++) {
+		if ((rc = sti_rbegin(st, &is->txn)) != 0)
+			return rc;
+		if ((rc = sti_head(st, is->txn, &is->h)) != 0 ||
+		    (rc = sti_wmeta_get(st, is->txn, &is->m)) != 0) {
+			sti_rend(st, is->txn);
+			return rc;
+		}
+		pthread_rwlock_rdlock(&st->ibuf.lock);
+		if (covers(&st->ibuf, is))
+			return 0;
+		pthread_rwlock_unlock(&st->ibuf.lock);
+		/* Behind the snapshot (a writer in another process, or
+		 * after recovery): catch up; ahead of it: take a newer one. */
+		pthread_rwlock_wrlock(&st->ibuf.lock);
+		if (!covers(&st->ibuf, is))
+			rc = sti_ibuf_sync(st, is->txn, &is->m, is->h.size);
+		pthread_rwlock_unlock(&st->ibuf.lock);
+		sti_rend(st, is->txn);
+		if (rc != 0)
+			return rc;
+		if (tries == 1000)
+			return PR_EBUSY;
+	}
+}
+
+void
+sti_iend(struct st_store *st, struct sti_isnap *is)
+{
+	pthread_rwlock_unlock(&st->ibuf.lock);
+	sti_rend(st, is->txn);
+}
+
+/* which: 0 envelope, 1 leaf. */
+int
+sti_find_hash(struct st_store *st, struct sti_isnap *is, int which,
+    const pr_hash h, uint64_t *index)
+{
 	MDB_val v;
 	int rc;
 
-	if ((rc = sti_rbegin(st, &txn)) != 0)
-		return rc;
-	if ((rc = sti_get(st, txn, db, h, PR_HASH_LEN, &v)) == 0) {
+	rc = sti_get(
+	    st, is->txn, which ? DB_LEAF : DB_ENVELOPE, h, PR_HASH_LEN, &v);
+	if (rc == 0) {
 		if (v.mv_size != 8)
-			rc = PR_ECORRUPT;
-		else
-			*index = pr_load_be64(v.mv_data);
+			return PR_ECORRUPT;
+		*index = pr_load_be64(v.mv_data);
+		return 0;
 	}
-	sti_rend(st, txn);
+	if (rc != PR_ENOTFOUND)
+		return rc;
+	return sti_ibuf_find(
+	    &st->ibuf, which, h, is->m.w[sti_shard_hash(h)], is->h.size, index);
+}
+
+static int
+find_hash(struct st_store *st, int which, const pr_hash h, uint64_t *index)
+{
+	struct sti_isnap is;
+	uint64_t idx;
+	int rc;
+
+	if ((rc = sti_ibegin(st, &is)) != 0)
+		return rc;
+	rc = sti_find_hash(st, &is, which, h, &idx);
+	sti_iend(st, &is);
+	if (rc == 0)
+		*index = idx;
 	return rc;
 }
 
 int
 st_find_envelope(struct st_store *st, const pr_hash h, uint64_t *index)
 {
-	return find_hash(st, DB_ENVELOPE, h, index);
+	return find_hash(st, 0, h, index);
 }
 
 int
 st_find_leaf(struct st_store *st, const pr_hash leaf, uint64_t *index)
 {
-	return find_hash(st, DB_LEAF, leaf, index);
+	return find_hash(st, 1, leaf, index);
 }
 
 int

@@ -1,55 +1,110 @@
 /*
  * Rollback protection: the file signed-tree in the data directory,
- * outside LMDB, records the largest tree this log ever signed:
+ * outside LMDB, records the largest tree this log ever signed, so that a
+ * store restored from an old backup (or otherwise rolled back) is caught
+ * at open: its tree is smaller, or has another root at that size.
  *
- *   procured signed-tree 1\n
- *   <size in decimal> <root in lower-case hex>\n
+ * The file holds two slots of SLOT bytes, each one text line padded with
+ * spaces:
  *
- * It is replaced atomically after every signed commit (temp file, fsync,
- * rename, fsync of the directory), so a store restored from an old backup
- * (or otherwise rolled back) is caught at open: its tree is smaller, or
- * has another root at that size.
+ *   procured signed-tree 2 <seq> <size> <root hex> <check>\n
+ *
+ * where check is the first 4 bytes, in hex, of SHA-256(0x00 || the line
+ * up to the space before it).  Updates go to the slot of the other
+ * parity, in place, followed by one fdatasync(): the previous record
+ * survives a torn write, as LMDB's two meta pages do.  The record with
+ * the highest seq among the valid ones is current.
+ *
+ * A file in the first format, one line "procured signed-tree 1" and one
+ * "<size> <root hex>" (what procured(8) tells an operator to write after
+ * restoring a backup), is read too, and replaced atomically by the
+ * two-slot form at the first write.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proto/enc.h"
 #include "proto/err.h"
 #include "store/st_int.h"
 
-#define MAGIC "procured signed-tree 1\n"
+#define MAGIC "procured signed-tree 2 "
+#define MAGIC1 "procured signed-tree 1\n"
 #define NAME "signed-tree"
 #define TMPNAME "signed-tree.tmp"
+#define SLOT 192
 
 static int
-path_of(struct st_store *st, const char *name, struct pr_buf *p)
+path_of(struct st_store *st, struct pr_buf *p)
 {
-	return pr_buf_printf(p, "%s/%s", st->dir, name);
+	return pr_buf_printf(p, "%s/%s", st->dir, NAME);
 }
 
-/* Strict parse of "<decimal> <64 hex>\n" exactly filling s[0..len). */
+static void
+check_of(const char *s, size_t len, char out[9])
+{
+	pr_hash h;
+
+	pr_merkle_leaf_hash((const uint8_t *)s, len, h);
+	pr_hex_encode(h, 4, out);
+}
+
+/* A decimal u64 at s[*i..), no leading zeros, followed by a space. */
 static int
-parse(const char *s, size_t len, uint64_t *size, pr_hash root)
+parse_u64(const char *s, size_t len, size_t *i, uint64_t *out)
 {
 	uint64_t v = 0;
-	size_t i = 0;
+	size_t b = *i;
 
-	if (len < 2 || s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != ' '))
-		return PR_EFORMAT;
-	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+	for (; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++) {
+		if (v > (UINT64_MAX - (uint64_t)(s[*i] - '0')) / 10)
 			return PR_EFORMAT;
-		v = v * 10 + (uint64_t)(s[i] - '0');
+		v = v * 10 + (uint64_t)(s[*i] - '0');
 	}
-	if (len - i != 1 + 2 * PR_HASH_LEN + 1 || s[i] != ' ' ||
-	    s[len - 1] != '\n')
+	if (*i == b || *i - b > 20 || (s[b] == '0' && *i - b > 1) ||
+	    *i >= len || s[*i] != ' ')
 		return PR_EFORMAT;
-	if (pr_hex_decode(s + i + 1, 2 * PR_HASH_LEN, root, PR_HASH_LEN) != 0)
+	(*i)++;
+	*out = v;
+	return 0;
+}
+
+/* Parse one slot; 0 and its fields if valid. */
+static int
+parse_slot(const char *s, uint64_t *seq, uint64_t *size, pr_hash root)
+{
+	size_t len = SLOT, i = sizeof(MAGIC) - 1;
+	char check[9];
+
+	if (s[SLOT - 1] != '\n')
 		return PR_EFORMAT;
-	*size = v;
+	for (len = SLOT - 1; len > 0 && s[len - 1] == ' '; len--)
+		;
+	if (len < i || memcmp(s, MAGIC, i) != 0 ||
+	    parse_u64(s, len, &i, seq) != 0 ||
+	    parse_u64(s, len, &i, size) != 0 ||
+	    len - i != 2 * PR_HASH_LEN + 1 + 8 ||
+	    s[i + 2 * PR_HASH_LEN] != ' ' ||
+	    pr_hex_decode(s + i, 2 * PR_HASH_LEN, root, PR_HASH_LEN) != 0)
+		return PR_EFORMAT;
+	check_of(s, len - 9, check);
+	return memcmp(check, s + len - 8, 8) == 0 ? 0 : PR_EFORMAT;
+}
+
+/* The first format: "<size> <root hex>\n" after MAGIC1. */
+static int
+parse_v1(const char *s, size_t len, uint64_t *size, pr_hash root)
+{
+	size_t i = sizeof(MAGIC1) - 1;
+
+	if (len < i || memcmp(s, MAGIC1, i) != 0 ||
+	    parse_u64(s, len, &i, size) != 0 ||
+	    len - i != 2 * PR_HASH_LEN + 1 || s[len - 1] != '\n' ||
+	    pr_hex_decode(s + i, 2 * PR_HASH_LEN, root, PR_HASH_LEN) != 0)
+		return PR_EFORMAT;
 	return 0;
 }
 
@@ -58,12 +113,13 @@ sti_signed_read(struct st_store *st, int *found, uint64_t *size, pr_hash root,
     struct pr_buf *msg)
 {
 	struct pr_buf path = PR_BUF_INIT;
-	char buf[256];
-	size_t len = 0, ml = sizeof(MAGIC) - 1;
-	ssize_t r;
-	int fd, rc = 0;
+	char buf[2 * SLOT];
+	uint64_t seq[2], sz[2];
+	pr_hash r[2];
+	int fd, k, ok[2], rc = 0;
+	ssize_t n;
 
-	if ((rc = path_of(st, NAME, &path)) != 0)
+	if ((rc = path_of(st, &path)) != 0)
 		return rc;
 	if ((fd = open((char *)path.data, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT) {
@@ -75,93 +131,178 @@ sti_signed_read(struct st_store *st, int *found, uint64_t *size, pr_hash root,
 		}
 		goto path_free;
 	}
-	while (len < sizeof(buf) &&
-	    (r = read(fd, buf + len, sizeof(buf) - len)) != 0) {
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			rc = sti_err(errno);
-			break;
-		}
-		len += (size_t)r;
-	}
+	n = pread(fd, buf, sizeof(buf), 0);
 	close(fd);
-	if (rc == 0 &&
-	    (len <= ml || memcmp(buf, MAGIC, ml) != 0 ||
-	        parse(buf + ml, len - ml, size, root) != 0)) {
+	if (n == -1) {
+		rc = sti_err(errno);
+		goto path_free;
+	}
+	for (k = 0; k < 2; k++)
+		ok[k] = (size_t)n == sizeof(buf) &&
+		    parse_slot(buf + k * SLOT, &seq[k], &sz[k], r[k]) == 0;
+	if (!ok[0] && !ok[1] && (size_t)n < sizeof(buf) &&
+	    parse_v1(buf, (size_t)n, &sz[0], r[0]) == 0) {
+		seq[0] = 0;
+		ok[0] = 1;
+	}
+	if (!ok[0] && !ok[1]) {
 		sti_errmsg(msg,
 		    "%s is not a valid signed-tree file; it records "
 		    "the largest tree this log signed and must not be edited.",
 		    (char *)path.data);
 		rc = PR_ECORRUPT;
+		goto path_free;
 	}
-	if (rc == 0)
-		*found = 1;
+	k = !ok[0] || (ok[1] && seq[1] > seq[0]);
+	*found = 1;
+	*size = sz[k];
+	memcpy(root, r[k], PR_HASH_LEN);
+	st->signed_seq = seq[k];
 path_free:
 	pr_buf_free(&path);
 	return rc;
 }
 
 static int
-write_all(int fd, const char *p, size_t len)
+fsync_dir(const char *dir)
 {
-	ssize_t r;
+	int fd, rc = 0;
 
-	while (len > 0) {
-		if ((r = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += r;
-		len -= (size_t)r;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return sti_err(errno);
+	if (fsync(fd) == -1)
+		rc = sti_err(errno);
+	close(fd);
+	return rc;
+}
+
+/* The text of a slot holding record seq. */
+static void
+format_slot(char slot[SLOT], uint64_t seq, uint64_t size, const pr_hash root)
+{
+	char hex[2 * PR_HASH_LEN + 1], check[9];
+	int n;
+
+	pr_hex_encode(root, PR_HASH_LEN, hex);
+	n = snprintf(slot, SLOT, "%s%llu %llu %s", MAGIC,
+	    (unsigned long long)seq, (unsigned long long)size, hex);
+	check_of(slot, (size_t)n, check);
+	n += snprintf(slot + n, SLOT - (size_t)n, " %s", check);
+	memset(slot + n, ' ', SLOT - 1 - (size_t)n);
+	slot[SLOT - 1] = '\n';
+}
+
+/*
+ * Replace a first-format file by the two-slot form holding the same
+ * record (temp file, fsync, rename, fsync of the directory), and open it.
+ */
+static int
+convert(struct st_store *st, const char *path)
+{
+	struct pr_buf tmp = PR_BUF_INIT;
+	char buf[2 * SLOT];
+	int fd, rc = 0;
+
+	if ((rc = pr_buf_printf(&tmp, "%s/%s", st->dir, TMPNAME)) != 0)
+		return rc;
+	format_slot(buf, st->signed_seq, atomic_load(&st->signed_size),
+	    st->signed_root);
+	memset(buf + SLOT, ' ', SLOT);
+	buf[2 * SLOT - 1] = '\n';
+	fd = open(
+	    (char *)tmp.data, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		rc = sti_err(errno);
+		goto tmp_free;
 	}
-	return 0;
+	if (pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
+	    fsync(fd) == -1 || rename((char *)tmp.data, path) == -1) {
+		rc = errno == ENOSPC || errno == EDQUOT ? PR_ENOSPC : PR_EIO;
+		close(fd);
+		unlink((char *)tmp.data);
+		goto tmp_free;
+	}
+	if ((rc = fsync_dir(st->dir)) != 0) {
+		close(fd);
+		goto tmp_free;
+	}
+	st->signfd = fd;
+tmp_free:
+	pr_buf_free(&tmp);
+	return rc;
+}
+
+/* Open (creating, durably, on first use) the file for writing. */
+static int
+signed_open(struct st_store *st)
+{
+	struct pr_buf path = PR_BUF_INIT;
+	char blank[2 * SLOT];
+	struct stat sb;
+	int fd, rc;
+
+	if (st->signfd != -1)
+		return 0;
+	if ((rc = path_of(st, &path)) != 0)
+		return rc;
+	if ((fd = open((char *)path.data, O_RDWR | O_CLOEXEC)) != -1) {
+		if (fstat(fd, &sb) == 0 && sb.st_size == 2 * SLOT) {
+			st->signfd = fd;
+			goto path_free;
+		}
+		/* The first format: replace it with two slots. */
+		close(fd);
+		rc = convert(st, (char *)path.data);
+		goto path_free;
+	}
+	if (errno != ENOENT) {
+		rc = sti_err(errno);
+		goto path_free;
+	}
+	fd = open(
+	    (char *)path.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		rc = sti_err(errno);
+		goto path_free;
+	}
+	/* Two empty (invalid) slots, then make the file itself durable. */
+	memset(blank, ' ', sizeof(blank));
+	blank[SLOT - 1] = blank[2 * SLOT - 1] = '\n';
+	if (pwrite(fd, blank, sizeof(blank), 0) != (ssize_t)sizeof(blank) ||
+	    fsync(fd) == -1) {
+		rc = PR_EIO;
+		if (errno == ENOSPC || errno == EDQUOT)
+			rc = PR_ENOSPC;
+		close(fd);
+		unlink((char *)path.data);
+		goto path_free;
+	}
+	if ((rc = fsync_dir(st->dir)) != 0) {
+		close(fd);
+		goto path_free;
+	}
+	st->signfd = fd;
+path_free:
+	pr_buf_free(&path);
+	return rc;
 }
 
 int
 sti_signed_write(struct st_store *st, uint64_t size, const pr_hash root)
 {
-	struct pr_buf path = PR_BUF_INIT, tmp = PR_BUF_INIT;
-	char text[sizeof(MAGIC) + 21 + 2 * PR_HASH_LEN + 2];
-	char hex[2 * PR_HASH_LEN + 1];
-	int fd, dfd, n, rc;
+	char slot[SLOT];
+	uint64_t seq = st->signed_seq + 1;
+	ssize_t w;
+	int rc;
 
-	if ((rc = path_of(st, NAME, &path)) != 0 ||
-	    (rc = path_of(st, TMPNAME, &tmp)) != 0)
-		goto path_free;
-	pr_hex_encode(root, PR_HASH_LEN, hex);
-	n = snprintf(text, sizeof(text), "%s%llu %s\n", MAGIC,
-	    (unsigned long long)size, hex);
-	fd = open(
-	    (char *)tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		rc = sti_err(errno);
-		goto path_free;
-	}
-	if (write_all(fd, text, (size_t)n) == -1 || fsync(fd) == -1) {
-		rc = sti_err(errno);
-		close(fd);
-		goto tmp_unlink;
-	}
-	if (close(fd) == -1 ||
-	    rename((char *)tmp.data, (char *)path.data) == -1) {
-		rc = sti_err(errno);
-		goto tmp_unlink;
-	}
-	if ((dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		rc = sti_err(errno);
-		goto path_free;
-	}
-	if (fsync(dfd) == -1)
-		rc = sti_err(errno);
-	close(dfd);
-	goto path_free;
-
-tmp_unlink:
-	unlink((char *)tmp.data);
-path_free:
-	pr_buf_free(&tmp);
-	pr_buf_free(&path);
-	return rc;
+	if ((rc = signed_open(st)) != 0)
+		return rc;
+	format_slot(slot, seq, size, root);
+	if ((w = pwrite(st->signfd, slot, SLOT, (off_t)(seq % 2) * SLOT)) !=
+	    SLOT)
+		return sti_err(w == -1 ? errno : EIO);
+	if (fdatasync(st->signfd) == -1)
+		return sti_err(errno);
+	st->signed_seq = seq;
+	return 0;
 }

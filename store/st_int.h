@@ -1,20 +1,26 @@
 /*
  * store internals shared by the store/ sources; not part of the API.
  *
- * On-disk layout (schema version 1), one LMDB environment, named DBs:
+ * On-disk layout (schema version 1): one LMDB environment (data.mdb,
+ * lock.mdb), durable defaults, 4 KiB pages, these named DBs (BE: big
+ * endian; keys compare as bytes):
  *
- *   meta         "version" -> u32 BE schema version
+ *   meta         "version" -> u32 BE schema version (1)
  *                "created" -> u64 BE ms since the epoch
  *                "segsize" -> u32 BE size of a full "entries" segment
  *                "head"    -> u64 BE size || root[32] || u64 BE heap end
  *                             || u64 BE log time of the last entry (ms)
+ *                "ibuf"    -> u32 BE shard count (256) || u32 BE next
+ *                             shard to merge || 256 x u64 BE watermark
+ *                             W[s]: the index DBs hold shard s's keys of
+ *                             entries below W[s] (see merge.c)
  *   entries      u64 BE segment number -> segment: the entry heap, i.e.
  *                the concatenation, in log order, of every entry as a
  *                u16 BE length and its bytes (the tlog-tiles bundle
  *                encoding), cut into segments of segsize bytes (the last
- *                one shorter).  segsize is the largest value LMDB keeps
- *                in a leaf page two to a page, so ~2 KiB entries cost no
- *                overflow pages.  MDB_APPEND.
+ *                one shorter; segsize 2022 for 4 KiB pages: the largest
+ *                value LMDB keeps in a leaf page two to a page, so ~2 KiB
+ *                entries cost no overflow pages).  MDB_APPEND.
  *   offsets      u64 BE index -> u64 BE heap offset of the entry's length
  *                prefix.  MDB_APPEND.
  *   tiles        u8 level L || u64 BE tile index N -> the full-subtree
@@ -24,15 +30,24 @@
  *                tlog-tiles tile; w is implied by the value length.  The
  *                partial tile of each level is rewritten as it grows.
  *   checkpoints  u64 BE size -> u64 BE size || root[32] || note text.
+ *                MDB_APPEND.
  *   leaf         leaf hash[32] -> u64 BE index (first entry with it).
  *   envelope     envelope hash[32] -> u64 BE index.
  *   ocid, party, item, kind
  *                key string (no NUL) -> u64 BE index; MDB_DUPSORT |
- *                MDB_DUPFIXED, values appended with MDB_APPENDDUP.
+ *                MDB_DUPFIXED, values added with MDB_APPENDDUP.
  *   time         u64 BE log time ms || u64 BE index -> empty.  MDB_APPEND.
  *   state        caller's key bytes -> caller's value bytes.
+ *   journal      u64 BE index -> the index keys of the entry: envelope
+ *                hash[32] || ocid || kind || u16 BE count || parties ||
+ *                u16 BE count || items, each string a u16 BE length and
+ *                its bytes (length 0: none).  MDB_APPEND.  Holds entries
+ *                from min W[s] on.
  *   meta "digest" one sum of record hashes a database (see digest.c).
  *
+ * leaf, envelope, ocid, party, item and kind are written behind: each
+ * commit appends journal records, the keys wait in memory (ibuf.c), and
+ * commits merge one shard of them at a time into these DBs (merge.c).
  * Outside LMDB, in the data directory: signed-tree (see rollback.c).
  */
 #ifndef ST_INT_H
@@ -60,6 +75,7 @@ enum sti_db {
 	DB_KIND,
 	DB_TIME,
 	DB_STATE,
+	DB_JOURNAL,
 };
 
 extern const char *const sti_dbname[ST_NDB];
@@ -67,6 +83,7 @@ extern const char *const sti_dbname[ST_NDB];
 #define STI_HEAD_LEN (8 + PR_HASH_LEN + 8 + 8)
 #define STI_TILE_MAX 510 /* hashes in a full tile record: 256 + ... + 2 */
 #define STI_LEVELS 8 /* tile levels: 8 * 8 = 64 tree levels */
+#define STI_SHARDS 256 /* index buffer shards */
 /* With MDB_APPEND or MDB_APPENDDUP: a KEYEXIST answer is not an error. */
 #define STI_EXIST_OK 0x80000000u
 #define STI_DIG_LEN 32 /* a record digest sum (digest.c) */
@@ -83,6 +100,50 @@ struct sti_tile {
 	uint64_t n;
 	unsigned w;
 	uint8_t h[STI_TILE_MAX][PR_HASH_LEN]; /* level r at 512 - (512 >> r) */
+};
+
+struct ib_shard;
+
+struct sti_ibuf {
+	pthread_rwlock_t lock;
+	struct ib_shard *sh; /* STI_SHARDS */
+	uint64_t end; /* items of entries below end are held */
+	size_t bytes;
+};
+
+/* Merge watermarks (meta "ibuf"). */
+struct sti_wmeta {
+	unsigned cursor;
+	uint64_t min;
+	uint64_t w[STI_SHARDS];
+};
+
+/* One shard's items, pointing into the buffer, for merging. */
+struct sti_hitem {
+	uint8_t h[PR_HASH_LEN];
+	uint64_t idx;
+};
+
+struct sti_titem {
+	const char *s;
+	size_t len;
+	const uint64_t *v;
+	size_t n;
+};
+
+struct sti_items {
+	struct sti_hitem *h[2];
+	size_t nh[2];
+	struct sti_titem *t[4];
+	size_t nt[4];
+};
+
+/* A read snapshot for index queries: a read transaction, the head and
+ * watermarks it sees, and the index buffer held shared. */
+struct sti_isnap {
+	MDB_txn *txn;
+	struct sti_head h;
+	struct sti_wmeta m;
 };
 
 struct st_store {
@@ -109,6 +170,12 @@ struct st_store {
 	struct sti_tile *tiles; /* STI_LEVELS, writer scratch */
 	uint8_t *segbuf; /* segsize bytes, writer scratch */
 	uint8_t *tilebuf; /* one full tile record, writer scratch */
+	struct sti_ibuf ibuf;
+	uint64_t ibuf_max; /* bytes */
+	uint64_t ibuf_entries_max; /* journal length */
+	int lockfd; /* flock()ed data directory (writer) */
+	int signfd; /* signed-tree, open for writing */
+	uint64_t signed_seq; /* its current record's sequence */
 	/* Record digests as of the last commit (digest.c). */
 	uint8_t digest[ST_NDB][STI_DIG_LEN];
 	int have_digest;
@@ -142,6 +209,9 @@ int sti_wput(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
 int sti_wget(
     struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen, MDB_val *v);
 void sti_wfail(struct sti_wtxn *w, int rc);
+int sti_wdel(struct sti_wtxn *w, enum sti_db db, MDB_cursor *c);
+void sti_wdig_add(
+    struct sti_wtxn *w, enum sti_db db, const MDB_val *k, const MDB_val *v);
 int sti_grow(struct st_store *st);
 int sti_recover(struct st_store *st);
 void sti_adopt_mapsize(struct st_store *st);
@@ -211,6 +281,46 @@ void sti_twriter_finish(struct sti_twriter *tw);
 int sti_signed_read(struct st_store *st, int *found, uint64_t *size,
     pr_hash root, struct pr_buf *msg);
 int sti_signed_write(struct st_store *st, uint64_t size, const pr_hash root);
+
+/* ibuf.c */
+unsigned sti_shard_hash(const pr_hash h);
+unsigned sti_shard_term(const char *t, size_t len);
+int sti_ibuf_init(struct sti_ibuf *b);
+void sti_ibuf_free(struct sti_ibuf *b);
+void sti_ibuf_reset(struct sti_ibuf *b, const uint64_t *w, uint64_t end);
+int sti_ibuf_add_hash(
+    struct sti_ibuf *b, int which, const pr_hash h, uint64_t idx);
+int sti_ibuf_find(const struct sti_ibuf *b, int which, const pr_hash h,
+    uint64_t lo, uint64_t hi, uint64_t *idx);
+int sti_ibuf_add_term(
+    struct sti_ibuf *b, int which, const char *s, size_t len, uint64_t idx);
+const uint64_t *sti_ibuf_postings(
+    const struct sti_ibuf *b, int which, const char *s, size_t len, size_t *n);
+int sti_ibuf_shard_items(
+    const struct sti_ibuf *b, unsigned s, struct sti_items *out);
+void sti_items_free(struct sti_items *it);
+int sti_ibuf_keep(struct sti_ibuf *b, unsigned s, uint64_t x, int below);
+uint64_t sti_ibuf_lo(const struct sti_ibuf *b, unsigned s);
+size_t sti_ibuf_bytes(const struct sti_ibuf *b);
+
+/* merge.c */
+int sti_journal_encode(const struct st_append *a, struct pr_buf *b);
+int sti_journal_add(struct sti_ibuf *b, const uint8_t *p, size_t len,
+    const pr_hash leaf, uint64_t idx, const uint64_t *w);
+int sti_journal_replay(struct st_store *st, MDB_txn *txn,
+    const struct sti_wmeta *m, uint64_t from, uint64_t to);
+int sti_wmeta_get(struct st_store *st, MDB_txn *txn, struct sti_wmeta *m);
+int sti_wmeta_put(struct sti_wtxn *w, const struct sti_wmeta *m);
+unsigned sti_merge(struct sti_wtxn *w, struct sti_wmeta *m, uint64_t first,
+    int all, unsigned *done);
+
+/* read.c: index snapshots */
+int sti_ibegin(struct st_store *st, struct sti_isnap *is);
+int sti_ibuf_sync(struct st_store *st, MDB_txn *txn, const struct sti_wmeta *m,
+    uint64_t size);
+void sti_iend(struct st_store *st, struct sti_isnap *is);
+int sti_find_hash(struct st_store *st, struct sti_isnap *is, int which,
+    const pr_hash h, uint64_t *index);
 
 /* verify.c */
 int sti_open_check(struct st_store *st, struct pr_buf *msg);

@@ -131,7 +131,6 @@ rollback_check(struct st_store *st, MDB_txn *txn, const struct sti_head *h,
 int
 sti_open_check(struct st_store *st, struct pr_buf *msg)
 {
-	struct pr_buf tmp = PR_BUF_INIT;
 	struct sti_head h;
 	MDB_txn *txn;
 	uint64_t csize = 0, ssize = 0;
@@ -160,9 +159,6 @@ txn_end:
 		memcpy(st->signed_root, sroot, PR_HASH_LEN);
 	if (st->readonly)
 		return 0;
-	if (pr_buf_printf(&tmp, "%s/signed-tree.tmp", st->dir) == 0)
-		unlink((char *)tmp.data);
-	pr_buf_free(&tmp);
 	if (!found && have && csize > 0) {
 		/* Restored from a backup (which never holds signed-tree), or
 		 * moved without it: nothing says no larger tree was signed. */
@@ -219,17 +215,17 @@ vput(void *ctx, unsigned level, uint64_t index, const pr_hash h)
 	return 0;
 }
 
+/* The leaf index (DB or buffer) finds entry i, or an identical earlier one. */
 static int
-verify_leaf(struct st_store *st, MDB_txn *txn, const pr_hash leaf, uint64_t i)
+verify_leaf(
+    struct st_store *st, struct sti_isnap *is, const pr_hash leaf, uint64_t i)
 {
-	MDB_val v;
+	uint64_t idx;
 	int rc;
 
-	if ((rc = sti_get(st, txn, DB_LEAF, leaf, PR_HASH_LEN, &v)) != 0)
+	if ((rc = sti_find_hash(st, is, 1, leaf, &idx)) != 0)
 		return rc == PR_ENOTFOUND ? PR_ECORRUPT : rc;
-	if (v.mv_size != 8 || pr_load_be64(v.mv_data) > i)
-		return PR_ECORRUPT;
-	return 0;
+	return idx > i ? PR_ECORRUPT : 0;
 }
 
 /* Entries [i, end) of the snapshot h, within one read transaction. */
@@ -238,14 +234,16 @@ verify_chunk(struct st_store *st, const struct sti_head *h, uint64_t i,
     uint64_t end, struct pr_merkle_stack *stk, struct vctx *v,
     struct pr_buf *buf, uint64_t *bad)
 {
+	struct sti_isnap is;
 	MDB_txn *txn;
 	uint64_t j;
 	pr_hash leaf;
 	size_t pos, len;
 	int rc;
 
-	if ((rc = sti_rbegin(st, &txn)) != 0)
+	if ((rc = sti_ibegin(st, &is)) != 0)
 		return rc;
+	txn = is.txn;
 	sti_tread_init(&v->t, st, txn);
 	for (; i < end && rc == 0; i = j) {
 		j = end - i < READ_CHUNK ? end : i + READ_CHUNK;
@@ -260,13 +258,13 @@ verify_chunk(struct st_store *st, const struct sti_head *h, uint64_t i,
 			pos += 2 + len;
 			if ((rc = pr_merkle_stack_push(stk, leaf, vput, v)) !=
 			        0 ||
-			    (rc = verify_leaf(st, txn, leaf, i)) != 0) {
+			    (rc = verify_leaf(st, &is, leaf, i)) != 0) {
 				*bad = v->bad ? v->index << v->level : i;
 				break;
 			}
 		}
 	}
-	sti_rend(st, txn);
+	sti_iend(st, &is);
 	return rc;
 }
 

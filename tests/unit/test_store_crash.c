@@ -26,6 +26,7 @@
 struct report {
 	uint64_t first;
 	uint64_t count;
+	uint64_t key; /* envelope number of the first entry */
 	pr_hash last;
 };
 
@@ -54,10 +55,12 @@ child(const char *dir, uint64_t seed, unsigned round, int fd)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.dir = dir;
 	cfg.map_size_initial = 1 << 20; /* so that the map grows, too */
+	cfg.index_buffer_max = 16384; /* and indexes merge often */
 	if (st_open(&cfg, &st) != 0)
 		_exit(10);
 	for (;;) {
 		n = 1 + rng(&s) % MAXBATCH;
+		rep.key = ((uint64_t)round << 32) | k;
 		memset(a, 0, sizeof(a));
 		for (i = 0; i < n; i++, k++) {
 			a[i].entry = e[i];
@@ -100,13 +103,18 @@ check(const char *dir, const struct report *reps, size_t nrep, int deep)
 	struct pr_buf note = PR_BUF_INIT;
 	pr_hash root, leaf, croot, proof[PR_MERKLE_MAX_PROOF];
 	struct st_store *st;
-	uint64_t size, csize, bad;
-	size_t i, len;
+	uint64_t size, csize, bad, idx, j, out[64], cur, total;
+	size_t i, len, n;
 
 	assert_int_equal(tst_open(dir, 0, &st), 0);
 	assert_int_equal(st_tree(st, &size, root), 0);
 	for (i = 0; i < nrep; i++) {
 		assert_true(reps[i].first + reps[i].count <= size);
+		for (j = 0; j < reps[i].count; j++) {
+			tst_envelope(reps[i].key + j, leaf);
+			assert_int_equal(st_find_envelope(st, leaf, &idx), 0);
+			assert_int_equal(idx, reps[i].first + j);
+		}
 		assert_int_equal(
 		    st_leaf_hash(st, reps[i].first + reps[i].count - 1, leaf),
 		    0);
@@ -130,6 +138,18 @@ check(const char *dir, const struct report *reps, size_t nrep, int deep)
 		                     reps[i].last, proof, len, root),
 		    0);
 	}
+	/* Every entry is in the ocid index, once, in order. */
+	for (cur = ST_SCAN_START, total = 0;; cur = out[n - 1]) {
+		assert_int_equal(
+		    st_scan(st, ST_IDX_OCID, "ocds-crash", cur, 64, out, &n),
+		    0);
+		if (n == 0)
+			break;
+		for (j = 0; j < n; j++)
+			assert_int_equal(out[j], total + j);
+		total += n;
+	}
+	assert_int_equal(total, size);
 	if (deep)
 		assert_int_equal(st_verify(st, &bad, NULL), 0);
 	st_close(st);

@@ -60,18 +60,44 @@ fill(struct fixture *f, uint64_t base)
 	}
 }
 
+/*
+ * Each test runs with three index buffer sizes: the default (nothing is
+ * merged), one byte (everything is merged into the index DBs at every
+ * batch) and a few KiB (some shards merged, keys split between the DBs
+ * and the buffer).
+ */
+static const uint64_t buf_default = 0, buf_none = 1, buf_some = 6000;
+
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	struct st_config cfg;
 
 	if (f == NULL)
 		return -1;
 	f->dir = tst_mkdtemp();
-	if (tst_open(f->dir, 0, &f->st) != 0)
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = f->dir;
+	cfg.map_size_initial = 1 << 20;
+	cfg.index_buffer_max = *(const uint64_t *)*state;
+	if (st_open(&cfg, &f->st) != 0)
 		return -1;
 	*state = f;
 	return 0;
+}
+
+/* Close and reopen: the buffer is rebuilt from the journal. */
+static void
+reopen(struct fixture *f, uint64_t bufmax)
+{
+	struct st_config cfg;
+
+	st_close(f->st);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = f->dir;
+	cfg.index_buffer_max = bufmax;
+	assert_int_equal(st_open(&cfg, &f->st), 0);
 }
 
 static int
@@ -100,6 +126,29 @@ append_all(struct fixture *f)
 		                     NULL, r, NULL, NULL),
 		    0);
 	}
+}
+
+/* n entries with no index keys but their envelopes (they merge the
+ * buffer when it is over its limit). */
+static void
+append_plain(struct fixture *f, uint64_t base, size_t n)
+{
+	struct st_append a[8];
+	struct st_appended r[8];
+	uint8_t e[8][64];
+	size_t k;
+
+	memset(a, 0, sizeof(a));
+	for (k = 0; k < n; k++) {
+		a[k].entry = e[k];
+		a[k].entry_len = tst_entry(base + k, e[k]);
+		tst_envelope(base + k, a[k].envelope_hash);
+		a[k].log_time_ms = 1u << 30;
+	}
+	assert_int_equal(
+	    st_append_batch(f->st, a, n, tst_sign, NULL, r, NULL, NULL), 0);
+	for (k = 0; k < n; k++)
+		assert_false(r[k].duplicate);
 }
 
 /* All pages of a scan with the given page size, concatenated. */
@@ -202,6 +251,26 @@ m_none(uint64_t i, const void *arg)
 }
 
 static void
+check_all_scans(struct fixture *f)
+{
+	uint64_t idx;
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		expect_scan(f->st, ST_IDX_OCID, ocids[i], m_ocid, ocids[i]);
+	for (i = 0; i < 3; i++)
+		expect_scan(f->st, ST_IDX_KIND, kinds[i], m_kind, kinds[i]);
+	for (i = 0; i < 5; i++)
+		expect_scan(f->st, ST_IDX_PARTY, bins[i], m_party, bins[i]);
+	expect_scan(f->st, ST_IDX_ITEM, "ATC:J01CA04", m_item, NULL);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(
+		    st_find_envelope(f->st, f->a[i].envelope_hash, &idx), 0);
+		assert_int_equal(idx, i);
+	}
+}
+
+static void
 test_indexes(void **state)
 {
 	struct fixture *f = *state;
@@ -209,8 +278,15 @@ test_indexes(void **state)
 	size_t n, i;
 
 	append_all(f);
-	for (i = 0; i < 4; i++)
-		expect_scan(f->st, ST_IDX_OCID, ocids[i], m_ocid, ocids[i]);
+	check_all_scans(f);
+	/* The same answers after reopening, with the buffer replayed from
+	 * the journal or merged by the next batches. */
+	reopen(f, 0);
+	check_all_scans(f);
+	reopen(f, 1);
+	check_all_scans(f);
+	append_plain(f, 1000, 3);
+	check_all_scans(f);
 	for (i = 0; i < 3; i++)
 		expect_scan(f->st, ST_IDX_KIND, kinds[i], m_kind, kinds[i]);
 	for (i = 0; i < 5; i++)
@@ -366,6 +442,26 @@ test_dedupe(void **state)
 	assert_int_equal(n, 3);
 	assert_int_equal(
 	    st_find_envelope(f->st, f->a[4].envelope_hash, &n), PR_ENOTFOUND);
+	/* Everything merged into the DBs: duplicates are still found. */
+	reopen(f, 1);
+	append_plain(f, 1000, 2);
+	assert_int_equal(st_stats(f->st, &s), 0);
+	assert_int_equal(s.index_pending, 2);
+	b[0] = f->a[2];
+	b[1] = f->a[4];
+	b[1].log_time_ms = 1u << 30;
+	assert_int_equal(
+	    st_append_batch(f->st, b, 2, tst_sign, &sg, r, &size, root), 0);
+	assert_true(r[0].duplicate);
+	assert_int_equal(r[0].index, 2);
+	assert_false(r[1].duplicate);
+	assert_int_equal(r[1].index, 6);
+	assert_int_equal(st_stats(f->st, &s), 0);
+	assert_int_equal(s.index_pending, 1);
+	assert_int_equal(st_find_envelope(f->st, f->a[4].envelope_hash, &n), 0);
+	assert_int_equal(n, 6);
+	assert_int_equal(st_find_envelope(f->st, f->a[1].envelope_hash, &n), 0);
+	assert_int_equal(n, 1);
 	pr_buf_free(&v);
 }
 
@@ -467,6 +563,22 @@ test_checkpoints(void **state)
 	uint64_t size, csize;
 	pr_hash root, croot;
 
+	/* A new log: an empty batch signs the empty tree, once. */
+	assert_int_equal(
+	    st_append_batch(f->st, NULL, 0, tst_sign, &sg, NULL, &size, root),
+	    0);
+	assert_int_equal(sg.calls, 1);
+	assert_int_equal(size, 0);
+	assert_int_equal(st_checkpoint_at(f->st, 0, &note), 0);
+	assert_int_equal(tst_note_parse(&note, &csize, croot), 0);
+	assert_int_equal(csize, 0);
+	assert_memory_equal(croot, root, PR_HASH_LEN);
+	assert_int_equal(
+	    st_append_batch(f->st, NULL, 0, tst_sign, &sg, NULL, &size, root),
+	    0);
+	assert_int_equal(sg.calls, 1);
+	pr_buf_reset(&note);
+	sg.calls = 0;
 	fill(f, 0);
 	assert_int_equal(
 	    st_append_batch(f->st, f->a, 3, tst_sign, &sg, r, &size, root), 0);
@@ -508,7 +620,7 @@ test_checkpoints(void **state)
 	assert_int_equal(csize, 12);
 	assert_memory_equal(root, croot, PR_HASH_LEN);
 	assert_int_equal(st_stats(f->st, &s), 0);
-	assert_int_equal(s.checkpoints, 3);
+	assert_int_equal(s.checkpoints, 4);
 	assert_int_equal(s.signed_size, 12);
 	assert_false(s.signed_pending);
 	pr_buf_free(&note);
@@ -664,17 +776,25 @@ test_concurrent(void **state)
 	assert_int_equal(s.tree_size, 8000);
 }
 
+#define T3(f)                                                                  \
+	cmocka_unit_test_prestate_setup_teardown(                              \
+	    f, setup, teardown, (void *)&buf_default),                         \
+	    cmocka_unit_test_prestate_setup_teardown(                          \
+	        f, setup, teardown, (void *)&buf_none),                        \
+	    cmocka_unit_test_prestate_setup_teardown(                          \
+	        f, setup, teardown, (void *)&buf_some)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_indexes, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_time, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_dedupe, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_state, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_arguments, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+	    T3(test_indexes),
+	    T3(test_time),
+	    T3(test_dedupe),
+	    T3(test_state),
+	    T3(test_checkpoints),
+	    T3(test_arguments),
+	    T3(test_concurrent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,8 @@ append(struct st_store *st, uint64_t base, size_t n, uint8_t salt)
 		a[k].entry_len = sizeof(ebuf[k]);
 		tst_envelope(
 		    (base + k) ^ ((uint64_t)salt << 40), a[k].envelope_hash);
+		a[k].ocid = "ocds-rb";
+		a[k].kind = (base + k) % 2 ? "award" : "tender";
 	}
 	return st_append_batch(st, a, n, tst_sign, NULL, r, NULL, NULL);
 }
@@ -131,6 +133,120 @@ test_rollback(void **state)
 	free(dir);
 }
 
+/* Flip one byte of signed-tree at off. */
+static void
+flip(const char *dir, long off)
+{
+	char p[4096];
+	FILE *f;
+	int c;
+
+	path(p, dir, "signed-tree");
+	assert_non_null(f = fopen(p, "r+b"));
+	assert_int_equal(fseek(f, off, SEEK_SET), 0);
+	c = fgetc(f);
+	assert_int_equal(fseek(f, off, SEEK_SET), 0);
+	fputc(c ^ 1, f);
+	fclose(f);
+}
+
+/* A torn write of one slot leaves the previous record. */
+static void
+test_torn_signed(void **state)
+{
+	struct pr_buf msg = PR_BUF_INIT;
+	struct st_stats s;
+	struct st_store *st;
+	char *dir;
+
+	(void)state;
+	dir = tst_mkdtemp();
+	assert_int_equal(tst_open(dir, 0, &st), 0);
+	assert_int_equal(append(st, 0, 5, 5), 0);
+	assert_int_equal(append(st, 5, 5, 5), 0);
+	assert_int_equal(append(st, 10, 5, 5), 0);
+	st_close(st);
+	/* Records 1, 2, 3 went to slots 1, 0, 1: damage the latest. */
+	flip(dir, 192 + 40);
+	assert_int_equal(tst_open(dir, 1, &st), 0);
+	assert_int_equal(st_stats(st, &s), 0);
+	assert_int_equal(s.signed_size, 10);
+	st_close(st);
+	/* A read-write open brings it back up to the latest checkpoint. */
+	assert_int_equal(tst_open(dir, 0, &st), 0);
+	st_close(st);
+	assert_int_equal(tst_open(dir, 1, &st), 0);
+	assert_int_equal(st_stats(st, &s), 0);
+	assert_int_equal(s.signed_size, 15);
+	st_close(st);
+	/* Both slots damaged: refused. */
+	flip(dir, 40);
+	flip(dir, 192 + 40);
+	assert_int_equal(open_msg(dir, 1, &st, &msg), PR_ECORRUPT);
+	assert_non_null(strstr((char *)msg.data, "not a valid signed-tree"));
+	pr_buf_free(&msg);
+	tst_rmtree(dir);
+	free(dir);
+}
+
+/* Recovery as procured(8) describes it: the newest backup, and the
+ * latest published checkpoint written into signed-tree by hand. */
+static void
+test_manual_signed(void **state)
+{
+	char hex[2 * PR_HASH_LEN + 1], p[4096];
+	struct pr_buf msg = PR_BUF_INIT;
+	struct st_store *st;
+	struct stat sb;
+	char *dir, *bak, *fresh;
+	uint64_t size;
+	pr_hash root;
+	FILE *f;
+
+	(void)state;
+	dir = tst_mkdtemp();
+	bak = tst_mkdtemp();
+	fresh = tst_mkdtemp();
+	assert_int_equal(tst_open(dir, 0, &st), 0);
+	assert_int_equal(append(st, 0, 7, 6), 0);
+	assert_int_equal(st_backup(st, bak), 0);
+	assert_int_equal(st_tree(st, &size, root), 0);
+	st_close(st);
+	put_file(bak, fresh, "data.mdb");
+	/* Without signed-tree a read-write open is refused ... */
+	assert_int_equal(open_msg(fresh, 0, &st, &msg), PR_EROLLBACK);
+	assert_non_null(strstr((char *)msg.data, "signed-tree is missing"));
+	/* ... a hand-written one claiming more entries too ... */
+	path(p, fresh, "signed-tree");
+	pr_hex_encode(root, PR_HASH_LEN, hex);
+	assert_non_null(f = fopen(p, "w"));
+	fprintf(f, "procured signed-tree 1\n%llu %s\n",
+	    (unsigned long long)size + 1, hex);
+	fclose(f);
+	assert_int_equal(open_msg(fresh, 0, &st, &msg), PR_EROLLBACK);
+	/* ... and the true one is accepted, then kept in the new form. */
+	assert_non_null(f = fopen(p, "w"));
+	fprintf(f, "procured signed-tree 1\n%llu %s\n",
+	    (unsigned long long)size, hex);
+	fclose(f);
+	assert_int_equal(tst_open(fresh, 0, &st), 0);
+	assert_int_equal(append(st, 7, 3, 6), 0);
+	st_close(st);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_size, 384);
+	assert_int_equal(tst_open(fresh, 0, &st), 0);
+	assert_int_equal(st_tree(st, &size, NULL), 0);
+	assert_int_equal(size, 10);
+	st_close(st);
+	pr_buf_free(&msg);
+	tst_rmtree(fresh);
+	free(fresh);
+	tst_rmtree(bak);
+	free(bak);
+	tst_rmtree(dir);
+	free(dir);
+}
+
 static void
 test_readonly(void **state)
 {
@@ -181,6 +297,34 @@ test_readonly(void **state)
 	free(dir);
 }
 
+/* A read-only store sees the writer's index entries for 0..n-1. */
+static void
+follow_check(struct st_store *ro, uint64_t n)
+{
+	uint64_t out[4], idx, i;
+	size_t got, k;
+	pr_hash h;
+
+	for (i = 0; i < n; i += 1 + i / 3) {
+		tst_envelope(i ^ ((uint64_t)4 << 40), h);
+		assert_int_equal(st_find_envelope(ro, h, &idx), 0);
+		assert_int_equal(idx, i);
+	}
+	assert_int_equal(
+	    st_scan_desc(ro, ST_IDX_OCID, "ocds-rb", ST_SCAN_END, 4, out, &got),
+	    0);
+	assert_int_equal(got, 4);
+	assert_int_equal(out[0], n - 1);
+	assert_int_equal(out[3], n - 4);
+	/* "award": the odd indexes. */
+	assert_int_equal(
+	    st_scan(ro, ST_IDX_KIND, "award", n / 2, 4, out, &got), 0);
+	for (i = n / 2 + 1, k = 0; i < n && k < 4; i++)
+		if (i % 2 == 1)
+			assert_int_equal(out[k++], i);
+	assert_int_equal(got, k);
+}
+
 /*
  * A reader process holds the store open read-only while a writer process
  * appends enough to grow the map past the reader's mapping.
@@ -205,11 +349,13 @@ test_two_processes(void **state)
 	assert_int_equal(pipe(go), 0);
 	if ((pid = fork()) == 0) {
 		/* The writer: waits until the reader has opened. */
+		close(go[1]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
 		memset(&cfg, 0, sizeof(cfg));
 		cfg.dir = dir;
 		cfg.map_size_initial = 1 << 20;
+		cfg.index_buffer_max = 50000; /* merges as it goes */
 		if (st_open(&cfg, &st) != 0)
 			_exit(3);
 		for (i = 10; i < 20010; i += 100)
@@ -222,6 +368,7 @@ test_two_processes(void **state)
 	assert_int_equal(tst_open(dir, 1, &ro), 0);
 	assert_int_equal(st_tree(ro, &size, NULL), 0);
 	assert_int_equal(size, 10);
+	follow_check(ro, 10);
 	assert_int_equal(write(go[1], &c, 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -230,6 +377,8 @@ test_two_processes(void **state)
 	assert_int_equal(size, 20010);
 	assert_int_equal(st_entry(ro, 20009, &b), 0);
 	assert_int_equal(pr_load_be64(b.data), 20009);
+	/* Indexes as the writer left them, merged or in its journal. */
+	follow_check(ro, 20010);
 	st_close(ro);
 	close(go[0]);
 	close(go[1]);
@@ -243,6 +392,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rollback),
+	    cmocka_unit_test(test_torn_signed),
+	    cmocka_unit_test(test_manual_signed),
 	    cmocka_unit_test(test_readonly),
 	    cmocka_unit_test(test_two_processes),
 	};
