@@ -49,7 +49,11 @@ q() {
 	done | sort -n)
 	med=$(echo "$times" | sed -n 10p)
 	worst=$(echo "$times" | tail -1)
-	total=$(curl -s "$URL/v1/flags?$query&limit=1" | /usr/bin/python3 -c \
+	case $query in
+	*limit=*) one=$(echo "$query" | sed 's/limit=[0-9]*/limit=1/') ;;
+	*) one="$query&limit=1" ;;
+	esac
+	total=$(curl -s "$URL/v1/flags?$one" | /usr/bin/python3 -c \
 		'import json, sys; print(json.load(sys.stdin)["total"])')
 	printf '%-44s %6.1fms %6.1fms %8s\n' "$name" \
 		"$(echo "$med * 1000" | bc)" "$(echo "$worst * 1000" | bc)" "$total"

@@ -4,13 +4,15 @@
  * PR_ECONFIG, never a crash, and every accepted row can be found again
  * with a positive price.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/flags_index.c"
-#include "daemon/flags_ref.c"
-#include "daemon/hmap.c"
+#include "daemon/flags.h"
+#include "daemon/flags_int.h"
+#include "daemon/hmap.h"
+#include "proto/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,8 +2,9 @@
  * Unit tests: the red-flag engine (daemon/flags_*.c), without a server:
  * events are parsed and folded into the aggregates directly, and the
  * indicators evaluated with their thresholds at and around the limits.
- * The daemon sources are compiled in; the few HTTP helpers the query
- * handler calls are replaced by the stubs below.
+ * The red-flag sources are compiled in (their static functions are
+ * what is tested); the few HTTP helpers the query handler calls are
+ * replaced by the stubs below.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,7 +21,7 @@
 #include "daemon/flags_eval.c"
 #include "daemon/flags_index.c"
 #include "daemon/flags_ref.c"
-#include "daemon/hmap.c"
+#include "daemon/hmap.h"
 
 /* ---- stubs for daemon/http.c and daemon/query.c ---- */
 
