@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -22,6 +25,9 @@
 #include "proto/err.h"
 #include "proto/errmsg.h"
 #include "proto/log.h"
+
+/* Events answered before an idle moment returns memory (on_trim). */
+#define TRIM_AFTER 256
 
 struct queue {
 	struct item *head, *tail;
@@ -44,6 +50,8 @@ struct ingest {
 	pthread_t sequencer;
 	int seq_started;
 	struct event *ev_verified, *ev_done;
+	struct event *ev_trim; /* gives a burst's memory back once idle */
+	uint64_t since_trim; /* events answered since */
 
 	/* event loop only */
 	struct hmap *overlay; /* admitted, uncommitted state changes */
@@ -126,6 +134,21 @@ loopexit_soon(struct event_base *base)
 	event_base_loopexit(base, &tv);
 }
 
+static void
+on_trim(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest *ig = arg;
+
+	(void)fd;
+	(void)what;
+	if (ig->inflight != 0)
+		return; /* busy again: the next idle moment re-arms it */
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	ig->since_trim = 0;
+}
+
 /* Answer every request waiting on it, then free it. */
 static void
 item_answer(struct ingest *ig, struct item *it)
@@ -151,6 +174,13 @@ item_answer(struct ingest *ig, struct item *it)
 	if (ig->inflight > 0)
 		ig->inflight--;
 	item_free(it);
+	/* After a burst the allocator keeps what it used; once the log has
+	 * been idle a second, on_trim() returns it to the system. */
+	if (++ig->since_trim >= TRIM_AFTER && ig->inflight == 0 &&
+	    ig->ev_trim != NULL) {
+		struct timeval tv = {1, 0};
+		event_add(ig->ev_trim, &tv);
+	}
 	if (ig->shutting_down && ig->inflight == 0)
 		loopexit_soon(ig->d->base);
 }
@@ -471,6 +501,7 @@ ingest_new(struct procured *d)
 	ig->pending = hmap_new();
 	ig->ev_verified = event_new(d->base, -1, 0, on_verified, ig);
 	ig->ev_done = event_new(d->base, -1, 0, on_done, ig);
+	ig->ev_trim = event_new(d->base, -1, 0, on_trim, ig);
 	ig->rl_addr = ratelimit_new(4096);
 	ig->rl_key = ratelimit_new(4096);
 	if (ig->rl_addr == NULL || ig->rl_key == NULL)
@@ -527,6 +558,8 @@ ingest_free(struct ingest *ig)
 		event_free(ig->ev_verified);
 	if (ig->ev_done)
 		event_free(ig->ev_done);
+	if (ig->ev_trim)
+		event_free(ig->ev_trim);
 	hmap_free(ig->overlay);
 	hmap_free(ig->pending);
 	ratelimit_free(ig->rl_addr);

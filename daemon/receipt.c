@@ -121,8 +121,10 @@ receipt_format(struct st_store *st, uint64_t index, const pr_hash leaf,
 		rc = rc ? rc : hex_str(out, proof[i]);
 	}
 	rc = rc ? rc : pr_buf_append_str(out, "]}\n");
-	if (rc != 0)
-		out->len = old;
+	if (rc != 0 && out->data != NULL) {
+		out->len = old; /* as it was, NUL-terminated */
+		out->data[old] = '\0';
+	}
 	return rc;
 }
 
