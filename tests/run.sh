@@ -24,7 +24,9 @@ if [ "${VALGRIND:-0}" = 1 ]; then
 	export VG_LOGDIR="$BUILD/valgrind"
 	rm -rf "$VG_LOGDIR"
 	VG="sh tests/valgrind.sh"
-	export PROCURED_BIN="${PROCURED:-$BUILD/procured}"
+	PROCURED_BIN=${PROCURED:-$BUILD/procured}
+	case $PROCURED_BIN in /*) ;; *) PROCURED_BIN=$PWD/$PROCURED_BIN ;; esac
+	export PROCURED_BIN
 	export PROCURED="$PWD/tests/valgrind-procured"
 	export VALGRIND
 fi

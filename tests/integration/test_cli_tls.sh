@@ -4,6 +4,10 @@
 . "$(dirname "$0")/lib.sh"
 
 CTL=$PROCURECTL
+# Absolute paths: the test works in $TMP.
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+PROCURED_ABS=$(abs "$PROCURED")
+CTL_ABS=$(abs "$CTL")
 cd "$TMP" || exit 1
 chmod 700 "$TMP"
 
@@ -20,18 +24,18 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout other.key -out other.pem -days 2 -subj /CN=other 2>/dev/null
 chmod 600 srv.key
 
-"$OLDPWD/$CTL" keygen --name admin --out admin.key >admin.txt ||
+"$CTL_ABS" keygen --name admin --out admin.key >admin.txt ||
 	fail "keygen"
 ADMIN=$(head -n 1 admin.txt)
 PORT=$(free_port)
 mkdir -m 700 data
 printf 'tls-cert = %s\ntls-key = %s\n' "$TMP/srv.pem" "$TMP/srv.key" \
 	>procured.conf
-"$OLDPWD/$PROCURED" -c procured.conf --data-dir data --listen \
+"$PROCURED_ABS" -c procured.conf --data-dir data --listen \
 	"127.0.0.1:$PORT" --origin tls.procured.example/log \
 	--admin-key "$ADMIN" >procured.log 2>&1 &
 PID=$!
-CTL="$OLDPWD/$CTL"
+CTL="$CTL_ABS"
 URL=https://127.0.0.1:$PORT
 i=0
 while [ $i -lt 100 ]; do
@@ -41,11 +45,7 @@ while [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 if ! "$CTL" --server "$URL" --cacert ca.pem --json log >log.json 2>err; then
-	if grep -q "tls" procured.log; then
-		fail "procured over TLS: $(cat err) $(cat procured.log)"
-	else
-		echo "# procured does not serve TLS here: skipping"
-	fi
+	fail "procured over TLS: $(cat err) $(cat procured.log)"
 	finish
 	exit $?
 fi
