@@ -39,7 +39,7 @@ endif
 endif
 
 PKGS     := libevent_core libevent_extra libevent_openssl libevent_pthreads \
-	    lmdb libcrypto libssl jansson zlib
+	    lmdb libcrypto libssl libsodium jansson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka)

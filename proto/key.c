@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <sodium.h>
 
 #include "proto/enc.h"
 #include "proto/err.h"
@@ -19,12 +21,6 @@
 
 struct pr_key {
 	EVP_PKEY *pkey;
-	/*
-	 * A verification context initialized once with pkey: each
-	 * verification copies it, which costs far less than initializing a
-	 * context (an algorithm fetch).  Only read after creation.
-	 */
-	EVP_MD_CTX *vtmpl;
 	int priv;
 	uint8_t pub[PR_KEY_PUB_LEN];
 	char keyid[PR_KEY_KEYID_LEN + 1];
@@ -92,15 +88,6 @@ key_wrap(EVP_PKEY *pkey, int priv, struct pr_key **out)
 	if ((rc = sha256(k->pub, sizeof(k->pub), h)) != 0)
 		goto key_free;
 	pr_hex_encode(h, sizeof(h), k->keyid);
-	if ((k->vtmpl = EVP_MD_CTX_new()) == NULL) {
-		rc = PR_ENOMEM;
-		goto key_free;
-	}
-	if (EVP_DigestVerifyInit_ex(
-	        k->vtmpl, NULL, NULL, NULL, NULL, pkey, NULL) != 1) {
-		rc = ossl_fail(PR_ECRYPTO, "Ed25519 verification");
-		goto key_free;
-	}
 	*out = k;
 	return 0;
 key_free:
@@ -177,7 +164,6 @@ pr_key_free(struct pr_key *k)
 {
 	if (k == NULL)
 		return;
-	EVP_MD_CTX_free(k->vtmpl);
 	EVP_PKEY_free(k->pkey);
 	free(k);
 }
@@ -449,32 +435,33 @@ pr_key_sign(const struct pr_key *k, const uint8_t *msg, size_t len,
 	return rc;
 }
 
+/*
+ * Verification uses libsodium: its Ed25519 verification is about twice
+ * as fast as OpenSSL 3.0's on x86-64 (docs/PERFORMANCE.md), and it is
+ * the stricter of the two: besides S < L it refuses non-canonical and
+ * small-order public keys and R values, so every signature it accepts
+ * is one OpenSSL and other RFC 8032 verifiers accept as well.
+ */
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static int sodium_ok;
+
+static void
+sodium_setup(void)
+{
+	sodium_ok = sodium_init() >= 0;
+}
+
 int
 pr_key_verify(const struct pr_key *k, const uint8_t *msg, size_t len,
     const uint8_t *sig, size_t siglen)
 {
-	EVP_MD_CTX *ctx;
-	int rc, ok;
-
 	if (siglen != PR_KEY_SIG_LEN)
 		return PR_ESIG;
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return PR_ENOMEM;
-	if (EVP_MD_CTX_copy_ex(ctx, k->vtmpl) != 1) {
-		rc = ossl_fail(PR_ECRYPTO, "Ed25519 verification");
-		goto ctx_free;
-	}
-	ok = EVP_DigestVerify(ctx, sig, siglen, msg, len);
-	if (ok == 1)
-		rc = 0;
-	else {
-		/* A bad signature may leave reasons in OpenSSL's queue. */
-		ERR_clear_error();
-		rc = PR_ESIG;
-	}
-ctx_free:
-	EVP_MD_CTX_free(ctx);
-	return rc;
+	if (pthread_once(&sodium_once, sodium_setup) != 0 || !sodium_ok)
+		return pr_errmsg_set(PR_ECRYPTO, "libsodium failed to start");
+	if (crypto_sign_verify_detached(sig, msg, len, k->pub) != 0)
+		return PR_ESIG;
+	return 0;
 }
 
 /* Signed-note identifiers */

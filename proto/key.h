@@ -96,7 +96,8 @@ int pr_key_sign(const struct pr_key *k, const uint8_t *msg, size_t len,
 /*
  * Verify an Ed25519 signature.  0 if it holds, PR_ESIG if not (a
  * signature that is not PR_KEY_SIG_LEN bytes included), PR_ECRYPTO if
- * OpenSSL failed.
+ * the library failed to start.  Strict RFC 8032 verification: S < L,
+ * canonical encodings, no small-order public key or R.  Thread-safe.
  */
 int pr_key_verify(const struct pr_key *k, const uint8_t *msg, size_t len,
     const uint8_t *sig, size_t siglen);
