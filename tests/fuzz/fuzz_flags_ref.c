@@ -40,7 +40,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f == NULL)
 		return 0;
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->more, NULL);
 	pthread_cond_init(&f->done, NULL);
 	f->strmap = hmap_new();
 	f->procmap = hmap_new();

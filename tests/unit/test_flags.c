@@ -117,7 +117,6 @@ fl(void)
 
 	assert_non_null(f);
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->more, NULL);
 	pthread_cond_init(&f->done, NULL);
 	f->strmap = hmap_new();
 	f->procmap = hmap_new();
