@@ -4,7 +4,10 @@
 #
 #   Ed25519 verify/s on 2 cores     openssl speed -seconds 3 -multi 2 ed25519
 #   sustained ingest (events/s)     build/bench/loadgen, closed loop, durable
-#                                   receipts; target >= 80% of verify/s
+#                                   receipts; target >= 80% of verify/s:
+#                                   one envelope a request (POST
+#                                   /v1/events), then BATCH a request
+#                                   (POST /v1/events/batch)
 #   receipt latency at 2,000/s      loadgen open loop; target p99 < 25 ms
 #   /tile/0/000, /checkpoint        wrk, keep-alive; target 25,000+ req/s
 #   private memory                  /proc/PID/smaps_rollup "Anonymous" with
@@ -15,7 +18,8 @@
 # usage: sh bench/ingest.sh [--full]
 # environment: BUILD (build), BENCH_DIR (the temporary directory's parent;
 #   default: whichever of /var/tmp and /tmp has more room), EVENTS (events
-#   per sustained run, 30000), CONC (its connections, 1024), RATE (2000),
+#   per sustained run, 30000), CONC (its connections, 1024), BATCH (32)
+#   and BCONC (64) for the batched run, RATE (2000),
 #   RATE_SECS (10), FULL_ENTRIES (1000000), KEEP=1 (keep the directory).
 set -eu
 BUILD=${BUILD:-build}
@@ -23,6 +27,8 @@ FULL=0
 [ "${1:-}" = "--full" ] && FULL=1
 EVENTS=${EVENTS:-30000}
 CONC=${CONC:-1024}
+BATCH=${BATCH:-32}
+BCONC=${BCONC:-64}
 RATE=${RATE:-2000}
 RATE_SECS=${RATE_SECS:-10}
 FULL_ENTRIES=${FULL_ENTRIES:-1000000}
@@ -40,7 +46,7 @@ done
 # Events: the sustained run at 0, the open-loop run, then (--full) the fill
 # to FULL_ENTRIES and the sustained run there.
 NRATE=$((RATE * RATE_SECS))
-NEVENTS=$((EVENTS + NRATE))
+NEVENTS=$((2 * EVENTS + NRATE))
 [ $FULL = 1 ] && NEVENTS=$((NEVENTS + FULL_ENTRIES + EVENTS))
 # Room: the fixture file (~2.9 KB an event) and the store (~3.5 KB an
 # entry, with its indexes and tree), with a margin.
@@ -88,16 +94,19 @@ tree_size() {
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }'; }
 mark() { awk -v ok="$1" 'BEGIN { print (ok ? "ok" : "MISS") }'; }
 
-# A sustained closed-loop run: loadgen output in $1, events from $2.
+# A sustained closed-loop run: loadgen output in $1, events from $2, then
+# loadgen's options (--concurrency ...).
 sustained() {
+	_out=$1 _skip=$2
+	shift 2
 	_t0=$(cpu_ticks)
-	"$LOADGEN" --server "$SERVER" --concurrency "$CONC" --skip "$2" \
-		--count "$EVENTS" "$DIR/events.jsonl" >"$1" || true
+	"$LOADGEN" --server "$SERVER" "$@" --skip "$_skip" \
+		--count "$EVENTS" "$DIR/events.jsonl" >"$_out" || true
 	_t1=$(cpu_ticks)
 	HZ=$(getconf CLK_TCK)
 	echo "cpu_us_per_event $(awk -v d=$((_t1 - _t0)) -v hz="$HZ" \
-		-v n="$(get loadgen_ok "$1")" \
-		'BEGIN { printf "%.0f", (n > 0 ? d * 1e6 / hz / n : 0) }')" >>"$1"
+		-v n="$(get loadgen_ok "$_out")" \
+		'BEGIN { printf "%.0f", (n > 0 ? d * 1e6 / hz / n : 0) }')" >>"$_out"
 }
 
 # Idle connections held open while the memory is read: Anonymous (kB).
@@ -151,12 +160,15 @@ fi
 
 # 1. Verify limit, then ingest right after it on an empty log.
 VERIFY0=$(verify_rate)
-sustained "$DIR/s0.out" 0
+sustained "$DIR/s0.out" 0 --concurrency "$CONC"
 RATE0=$(get loadgen_ok_per_s "$DIR/s0.out")
+sustained "$DIR/b0.out" "$EVENTS" --concurrency "$BCONC" --batch "$BATCH"
+RATEB=$(get loadgen_ok_per_s "$DIR/b0.out")
 
 # 2. Receipt latency, open loop.
 "$LOADGEN" --server "$SERVER" --rate "$RATE" --connections 64 \
-	--skip "$EVENTS" --count "$NRATE" "$DIR/events.jsonl" >"$DIR/r.out" || true
+	--skip $((2 * EVENTS)) --count "$NRATE" "$DIR/events.jsonl" \
+	>"$DIR/r.out" || true
 
 # 3. Reads.
 wrk_rate() {
@@ -176,12 +188,13 @@ if [ $FULL = 1 ]; then
 	fill=$((FULL_ENTRIES - have))
 	t0=$(date +%s)
 	"$LOADGEN" --server "$SERVER" --concurrency "$CONC" \
-		--skip $((EVENTS + NRATE)) --count $fill \
+		--skip $((2 * EVENTS + NRATE)) --count $fill \
 		"$DIR/events.jsonl" >"$DIR/fill.out" || true
 	FILL_S=$(($(date +%s) - t0))
 	SIZE_FULL=$(tree_size)
 	VERIFY1=$(verify_rate)
-	sustained "$DIR/s1.out" $((EVENTS + NRATE + fill))
+	sustained "$DIR/s1.out" $((2 * EVENTS + NRATE + fill)) \
+		--concurrency "$CONC"
 	RATE1=$(get loadgen_ok_per_s "$DIR/s1.out")
 	MEM_FULL=$(memory)
 	DISK_MB=$(du -sm "$DIR/data" | cut -f1)
@@ -201,6 +214,15 @@ printf '%-46s %14s %16s %7s %s\n' "  daemon CPU per event (user + system)" \
 printf '%-46s %14s %16s %7s %s\n' "  receipts p50 / p99 at that load" \
 	"$(get loadgen_p50_ms "$DIR/s0.out") / $(get loadgen_p99_ms \
 	"$DIR/s0.out") ms" "" "" ""
+printf '%-46s %14s %16s %7s %s\n' \
+	"ingest, empty log, batches of $BATCH, $BCONC conns" "$RATEB/s" \
+	">= 80% verify" "$(pct "$RATEB" "$VERIFY0")" \
+	"$(mark "$(awk -v a="$RATEB" -v b="$VERIFY0" 'BEGIN { print (a >= 0.8 * b) }')")"
+printf '%-46s %14s %16s %7s %s\n' "  daemon CPU per event (user + system)" \
+	"$(get cpu_us_per_event "$DIR/b0.out") us" "" "" ""
+printf '%-46s %14s %16s %7s %s\n' "  batch replies p50 / p99 at that load" \
+	"$(get loadgen_p50_ms "$DIR/b0.out") / $(get loadgen_p99_ms \
+	"$DIR/b0.out") ms" "" "" ""
 printf '%-46s %14s %16s %7s %s\n' \
 	"receipt latency p50 at $RATE/s open loop" \
 	"$(get loadgen_p50_ms "$DIR/r.out") ms" "" "" ""
@@ -244,7 +266,7 @@ if [ $FULL = 1 ]; then
 		"$(mark "$([ "$MEM_FULL" -lt 65536 ] && echo 1 || echo 0)")"
 	printf '%-46s %14s\n' "store size on disk" "$DISK_MB MiB"
 fi
-for f in s0 r; do
+for f in s0 b0 r; do
 	bad=$(awk '/^loadgen_status_/ && $1 !~ /_20[01]$/ { printf "%s ", $0 }' \
 		"$DIR/$f.out")
 	[ -z "$bad" ] || echo "note: $f run answered $bad"
