@@ -10,6 +10,7 @@
 #                                   (POST /v1/events/batch)
 #   receipt latency at 2,000/s      loadgen open loop; target p99 < 25 ms
 #   /tile/0/000, /checkpoint        wrk, keep-alive; target 25,000+ req/s
+#   /v1/processes/<ocid>            wrk --latency; target p99 < 2 ms
 #   private memory                  /proc/PID/smaps_rollup "Anonymous" with
 #                                   1,000 idle connections; target < 64 MiB
 #   (--full) the same at 1,000,000 entries, and ingest there within 20% of
@@ -177,6 +178,16 @@ wrk_rate() {
 }
 TILE=$(wrk_rate /tile/0/000)
 CKPT=$(wrk_rate /checkpoint)
+# p99 of GET /v1/processes/<ocid> in ms (wrk --latency; 8 connections).
+OCID=$(head -1 "$DIR/events.jsonl" | /usr/bin/python3 -c 'import base64, json, sys
+print(json.loads(base64.b64decode(json.load(sys.stdin)["payload"]))["ocid"])')
+proc_p99() {
+	wrk -t1 -c8 -d5s --latency "http://$SERVER/v1/processes/$OCID" \
+		2>/dev/null | awk '$1 == "99%" {
+		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+		printf "%.2f", (u == "us" ? v / 1000 : u == "s" ? v * 1000 : v) }'
+}
+PROC=$(proc_p99)
 
 # 4. Memory with idle connections.
 SIZE_SMALL=$(tree_size)
@@ -196,6 +207,7 @@ if [ $FULL = 1 ]; then
 	sustained "$DIR/s1.out" $((2 * EVENTS + NRATE + fill)) \
 		--concurrency "$CONC"
 	RATE1=$(get loadgen_ok_per_s "$DIR/s1.out")
+	PROC1=$(proc_p99)
 	MEM_FULL=$(memory)
 	DISK_MB=$(du -sm "$DIR/data" | cut -f1)
 fi
@@ -237,6 +249,9 @@ printf '%-46s %14s %16s %7s %s\n' "GET /tile/0/000 (wrk, 64 conns, keep-alive)" 
 printf '%-46s %14s %16s %7s %s\n' "GET /checkpoint (wrk, 64 conns, keep-alive)" \
 	"$CKPT/s" ">= 25000/s" "" \
 	"$(mark "$(awk -v a="$CKPT" 'BEGIN { print (a >= 25000) }')")"
+printf '%-46s %14s %16s %7s %s\n' "GET /v1/processes/<ocid> p99 (wrk, 8 conns)" \
+	"$PROC ms" "< 2 ms" "" \
+	"$(mark "$(awk -v a="$PROC" 'BEGIN { print (a < 2) }')")"
 printf '%-46s %14s %16s %7s %s\n' \
 	"private memory, $SIZE_SMALL entries, $IDLE idle conns" \
 	"$((MEM_SMALL / 1024)) MiB" "< 64 MiB" "" \
@@ -260,6 +275,10 @@ if [ $FULL = 1 ]; then
 	printf '%-46s %14s %16s %7s %s\n' "  the same, each against its verify limit" \
 		"$(awk -v a="$RATE1" -v b="$RATE0" -v c="$VERIFY1" -v d="$VERIFY0" \
 		'BEGIN { printf "%.0f%%", 100 * (a / c) / (b / d) }')" "" "" ""
+	printf '%-46s %14s %16s %7s %s\n' \
+		"GET /v1/processes/<ocid> p99 at $SIZE_FULL" "$PROC1 ms" \
+		"< 2 ms" "" \
+		"$(mark "$(awk -v a="$PROC1" 'BEGIN { print (a < 2) }')")"
 	printf '%-46s %14s %16s %7s %s\n' \
 		"private memory, $SIZE_FULL entries, $IDLE idle conns" \
 		"$((MEM_FULL / 1024)) MiB" "< 64 MiB" "" \
