@@ -118,7 +118,7 @@ fl_intern(struct flags *f, const char *s)
 		n = f->capstrs ? 2 * f->capstrs : 256;
 		char **ns = fl_realloc(m, f->strs, n * sizeof(*ns));
 		struct fl_vec *bp = fl_realloc(m, f->by_party, n * sizeof(*bp));
-		struct fl_vec *bi, *bt;
+		struct fl_vec *bi, *bt, *bti;
 		uint8_t *mk;
 
 		if (ns != NULL)
@@ -130,10 +130,13 @@ fl_intern(struct flags *f, const char *s)
 		if ((bt = fl_realloc(m, f->tc_by_party, n * sizeof(*bt))) !=
 		    NULL)
 			f->tc_by_party = bt;
+		if ((bti = fl_realloc(m, f->tc_by_item, n * sizeof(*bti))) !=
+		    NULL)
+			f->tc_by_item = bti;
 		if ((mk = fl_realloc(m, f->mark, n)) != NULL)
 			f->mark = mk;
 		if (ns == NULL || bp == NULL || bi == NULL || bt == NULL ||
-		    mk == NULL)
+		    bti == NULL || mk == NULL)
 			return FL_NONE;
 		memset(f->by_party + f->capstrs, 0,
 		    (n - f->capstrs) * sizeof(*bp));
@@ -141,6 +144,8 @@ fl_intern(struct flags *f, const char *s)
 		    f->by_item + f->capstrs, 0, (n - f->capstrs) * sizeof(*bi));
 		memset(f->tc_by_party + f->capstrs, 0,
 		    (n - f->capstrs) * sizeof(*bt));
+		memset(f->tc_by_item + f->capstrs, 0,
+		    (n - f->capstrs) * sizeof(*bti));
 		memset(f->mark + f->capstrs, 0, n - f->capstrs);
 		f->capstrs = n;
 	}

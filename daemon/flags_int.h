@@ -277,6 +277,8 @@ struct flags {
 	struct fl_vec tcs; /* every struct fl_tc, in order of creation */
 	struct fl_vec *tc_by_party; /* [fl_str] -> struct fl_tc * naming it
 	                               as buyer or supplier */
+	struct fl_vec *tc_by_item; /* [fl_str] -> struct fl_tc * with a
+	                              line of that item code */
 	struct hmap *refmap; /* code|unit|currency -> struct fl_ref * */
 	size_t nrefs;
 };

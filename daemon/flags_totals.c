@@ -13,7 +13,9 @@
  * those of its latest version listing items; a payment counts under its
  * own buyer, payee or funding source when it names one, else under its
  * contract's.  With party=ID only contracts whose buyer or supplier (in
- * the period) is ID count, with their payments.
+ * the period) is ID count, with their payments; with item=SCHEME:CODE
+ * only those whose lines in the period list that classification (and,
+ * grouped by item, only its lines).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +88,23 @@ tot_party(struct flags *f, struct fl_tc *tc, fl_str id)
 	return fl_vec_add(f, &f->tc_by_party[id], tc);
 }
 
+/* List tc under item code id unless a line before it already did
+ * (called before the new version is counted in tc->nv). */
+static int
+tot_item(struct flags *f, struct fl_tc *tc, const struct fl_tver *nv, fl_str id)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < tc->nv; i++)
+		for (j = 0; j < tc->v[i].nlines; j++)
+			if (tc->v[i].lines[j].code == id)
+				return 0;
+	for (j = 0; j < nv->nlines; j++)
+		if (nv->lines[j].code == id)
+			return 0;
+	return fl_vec_add(f, &f->tc_by_item[id], tc);
+}
+
 static fl_str
 tot_intern(struct flags *f, const char *s, int *rc)
 {
@@ -99,8 +118,11 @@ tot_intern(struct flags *f, const char *s, int *rc)
 }
 
 static int
-tot_lines(struct flags *f, struct fl_tver *v, const struct pr_event *ev)
+tot_lines(struct flags *f, struct fl_tc *tc, struct fl_tver *v,
+    const struct pr_event *ev)
 {
+	int rc;
+
 	struct fl_tline *l;
 	char code[300];
 	size_t i;
@@ -121,6 +143,8 @@ tot_lines(struct flags *f, struct fl_tver *v, const struct pr_event *ev)
 		    (l->currency = fl_intern(f, it->unit_price.currency)) ==
 		        FL_NONE)
 			return PR_ENOMEM;
+		if ((rc = tot_item(f, tc, v, l->code)) != 0)
+			return rc;
 		l->exponent = it->unit_price.exponent;
 		if (pr_money_mul_qty(
 		        it->unit_price.amount, it->quantity, &l->total) != 0) {
@@ -151,7 +175,7 @@ tot_version(struct flags *f, struct fl_tc *tc, const struct pr_event *ev)
 	v->supplier = tot_intern(f, ev->supplier.id, &rc);
 	v->currency = tot_intern(f, ev->value.currency, &rc);
 	if (rc == 0 && ev->n_items > 0)
-		rc = tot_lines(f, v, ev);
+		rc = tot_lines(f, tc, v, ev);
 	if (rc != 0)
 		return rc;
 	tc->nv++;
@@ -233,6 +257,8 @@ struct tot {
 	struct flags *f;
 	enum tot_by by;
 	int64_t from, to;
+	bool has_party, has_item;
+	fl_str party, item; /* FL_NONE: no such string was ever logged */
 	struct hmap *rowmap; /* struct trkey -> index + 1 in rows */
 	struct trow *rows;
 	size_t nrows, caprows;
@@ -352,6 +378,8 @@ tot_contract(struct tot *t, const struct tot_state *st)
 	if (t->by == TB_ITEM) {
 		for (i = 0; st->lines != NULL && i < st->lines->nlines; i++) {
 			const struct fl_tline *l = &st->lines->lines[i];
+			if (t->has_item && l->code != t->item)
+				continue;
 			if ((r = tot_row(t, l->code, NULL, l->currency,
 			         l->exponent)) == NULL) {
 				t->rc = PR_ENOMEM;
@@ -436,16 +464,31 @@ tot_payments(struct tot *t, const struct fl_tc *tc, const struct tot_state *st)
 	}
 }
 
+/* Whether the contract's lines in the period list t->item. */
+static bool
+tot_lists(const struct tot *t, const struct tot_state *st)
+{
+	uint32_t i;
+
+	for (i = 0; st->lines != NULL && i < st->lines->nlines; i++)
+		if (st->lines->lines[i].code == t->item)
+			return true;
+	return false;
+}
+
 /* Fold one contract's record into the rows. */
 static void
-tot_fold(struct tot *t, const struct fl_tc *tc, bool filter, fl_str party)
+tot_fold(struct tot *t, const struct fl_tc *tc)
 {
 	struct tot_state st;
 
 	if (tc->last < t->from || tc->first >= t->to)
 		return;
 	tot_state(t, tc, &st);
-	if (filter && (!st.has || (st.buyer != party && st.supplier != party)))
+	if (t->has_party &&
+	    (!st.has || (st.buyer != t->party && st.supplier != t->party)))
+		return;
+	if (t->has_item && (!st.has || !tot_lists(t, &st)))
 		return;
 	if (st.has)
 		tot_contract(t, &st);
@@ -518,22 +561,30 @@ tot_json(struct tot *t)
 	return a;
 }
 
-/* Every contract, or those listed under party, into t->rows. */
+/* Every contract, or those listed under the party or the item, into
+ * t->rows. */
 static void
-tot_collect(struct tot *t, const char *party)
+tot_collect(struct tot *t, const char *party, const char *item)
 {
 	struct flags *f = t->f;
 	const struct fl_vec *list = &f->tcs;
-	fl_str id = FL_NONE;
 	size_t i;
 
-	if (party != NULL && party[0] != '\0') {
-		if ((id = fl_lookup(f, party)) == FL_NONE)
-			return; /* never a buyer or supplier */
-		list = &f->tc_by_party[id];
+	t->party = t->item = FL_NONE;
+	if ((t->has_item = item != NULL)) {
+		if ((t->item = fl_lookup(f, item)) == FL_NONE)
+			return; /* never an item code */
+		list = &f->tc_by_item[t->item];
 	}
+	if ((t->has_party = party != NULL) && party[0] != '\0') {
+		if ((t->party = fl_lookup(f, party)) == FL_NONE)
+			return; /* never a buyer or supplier */
+		list = &f->tc_by_party[t->party];
+	}
+	if (t->has_party && t->has_item && f->tc_by_item[t->item].n < list->n)
+		list = &f->tc_by_item[t->item];
 	for (i = 0; i < list->n && t->rc == 0; i++)
-		tot_fold(t, list->v[i], party != NULL, id);
+		tot_fold(t, list->v[i]);
 }
 
 void
@@ -543,7 +594,7 @@ flags_totals(struct http_req *r, void *arg)
 	    "buyer", "supplier", "item", "funding", "month"};
 	struct procured *d = arg;
 	struct flags *f = d->flags;
-	const char *by = http_query_str(r, "by"), *party;
+	const char *by = http_query_str(r, "by"), *party, *item;
 	json_t *rows = NULL;
 	uint64_t size = 0;
 	pr_hash root;
@@ -570,6 +621,7 @@ flags_totals(struct http_req *r, void *arg)
 		return;
 	}
 	party = http_query_str(r, "party");
+	item = http_query_str(r, "item");
 	if (f == NULL) {
 		http_error(r, 503, "unavailable", NULL,
 		    "totals are not available on this server");
@@ -595,7 +647,7 @@ flags_totals(struct http_req *r, void *arg)
 		    (unsigned long long)done, (unsigned long long)size);
 		goto out;
 	}
-	tot_collect(&t, party);
+	tot_collect(&t, party, item);
 	if (t.rc == 0)
 		rows = tot_json(&t);
 	size = f->indexed;

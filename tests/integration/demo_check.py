@@ -43,7 +43,18 @@ def minor(amount, exp):
     return int(decimal.Decimal(amount).scaleb(exp))
 
 
-def expected_totals(events, exps, by, frm=0, to=None, party=None):
+def code(it):
+    return "%s:%s" % (it["classification"]["scheme"],
+                      it["classification"]["id"])
+
+
+def priced(it):
+    return "classification" in it and "unitPrice" in it and \
+        "quantity" in it
+
+
+def expected_totals(events, exps, by, frm=0, to=None, party=None,
+                    item=None):
     """/v1/totals recomputed from the entries: the contracts and their
     amendments dated in [frm, to) applied in log order (a contract's
     latest version in the period wins; its month is the contract's own),
@@ -85,22 +96,22 @@ def expected_totals(events, exps, by, frm=0, to=None, party=None):
         r[field + 2] += 1
 
     def mine(c):
-        return party is None or party in (c["buyer"], c["supplier"])
+        return (party is None or party in (c["buyer"], c["supplier"])) \
+            and (item is None or any(priced(it) and code(it) == item
+                                     for it in c.get("items", [])))
     for c in con.values():
         if not mine(c):
             continue
         if by == "item":
             for it in c.get("items", []):
-                if "classification" not in it or "unitPrice" not in it \
-                        or "quantity" not in it:
+                if not priced(it) or item not in (None, code(it)):
                     continue
                 cur = it["unitPrice"]["currency"]
                 price = minor(it["unitPrice"]["amount"], exps[cur])
                 qty = decimal.Decimal(str(it["quantity"]))
                 line = int((price * qty).quantize(
                     decimal.Decimal(1), decimal.ROUND_HALF_UP))
-                cl = it["classification"]
-                add("%s:%s" % (cl["scheme"], cl["id"]), cur, 0, line)
+                add(code(it), cur, 0, line)
         else:
             cur, v = c["value"]
             add(c[by], cur, 0, v)
@@ -108,7 +119,8 @@ def expected_totals(events, exps, by, frm=0, to=None, party=None):
         if by == "item":
             break
         c = con.get(key(e))
-        if party is not None and (c is None or not mine(c)):
+        if (party is not None or item is not None) and \
+                (c is None or not mine(c)):
             continue
         g = {"buyer": e.get("buyer", {}).get("id"),
              "supplier": e.get("payee", {}).get("id"),
@@ -206,6 +218,9 @@ try:
     exps = {"KZT": 2, "USD": 2, "EUR": 2, "RUB": 2}
     buyer = sorted(s["contracted"])[0]
     q2 = (log_ms("2025-04-01T00:00:00Z"), log_ms("2025-07-01T00:00:00Z"))
+    item = next(code(it) for e in events if e["kind"] == "contract"
+                and e["buyer"]["id"] == buyer for it in e["items"]
+                if priced(it))
     supplier = next(e["supplier"]["id"] for e in events
                     if e["kind"] == "contract" and
                     q2[0] <= log_ms(e["date"]) < q2[1])
@@ -216,7 +231,10 @@ try:
                  {"frm": q2[0], "to": q2[1]}),
                 ("&party=" + buyer, {"party": buyer}),
                 ("&party=%s&from=2025-04-01&to=2025-07-01" % supplier,
-                 {"party": supplier, "frm": q2[0], "to": q2[1]})):
+                 {"party": supplier, "frm": q2[0], "to": q2[1]}),
+                ("&item=" + item, {"item": item}),
+                ("&item=%s&party=%s" % (item, buyer),
+                 {"item": item, "party": buyer})):
             want = expected_totals(events, exps, by, **args)
             st, got, ordered = served_totals(d, "by=" + by + query, exps)
             eq((st, got), (200, want), "totals by %s%s match the entries"

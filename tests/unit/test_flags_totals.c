@@ -365,6 +365,17 @@ test_periods_and_parties(void **state)
 	assert_int_equal(json_array_size(rows), 0);
 	assert_non_null(rows = totals(d, "buyer", "party", "KZ-BIN-0", NULL));
 	assert_int_equal(json_array_size(rows), 0);
+	/* An item: the contracts listing it, with their payments. */
+	assert_non_null(rows = totals(d, "buyer", "item", "ATC:J01CA04", NULL));
+	assert_int_equal(json_array_size(rows), 2);
+	row_is(rows, 0, B1, "1200.00", "1200.00", 1, 2);
+	row_is(rows, 1, B2, "300.00", "0.00", 1, 0);
+	assert_non_null(
+	    rows = totals(d, "item", "item", "ATC:J01CA04", "party", B2, NULL));
+	assert_int_equal(json_array_size(rows), 1);
+	row_is(rows, 0, "ATC:J01CA04", "300.00", "0.00", 1, 0);
+	assert_non_null(rows = totals(d, "buyer", "item", "ATC:N02BE01", NULL));
+	assert_int_equal(json_array_size(rows), 0);
 	/* Bad queries. */
 	assert_null(totals(d, "year", NULL));
 	assert_int_equal(reply_status, 400);
