@@ -954,21 +954,6 @@ arena_free(void *ctx, void *p)
 	fl_free(ctx, p);
 }
 
-/* The maps' heads are on the heap, their tables and entries in f->mem:
- * the arena must be freed after them, and freeing it frees the rest. */
-static void
-maps_free(struct flags *f)
-{
-	struct hmap **maps[] = {
-	    &f->strmap, &f->procmap, &f->groupmap, &f->tcmap};
-	size_t i;
-
-	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		hmap_free(*maps[i]);
-		*maps[i] = NULL;
-	}
-}
-
 int
 fl_init(struct flags *f, const char *dir)
 {
@@ -977,11 +962,11 @@ fl_init(struct flags *f, const char *dir)
 	if ((f->mem = fl_mem_new(dir)) == NULL)
 		return PR_ENOMEM;
 	a.ctx = f->mem;
+	/* The maps, heads included, live in the arena and go with it. */
 	if ((f->strmap = hmap_new_alloc(&a)) == NULL ||
 	    (f->procmap = hmap_new_alloc(&a)) == NULL ||
 	    (f->groupmap = hmap_new_alloc(&a)) == NULL ||
 	    (f->tcmap = hmap_new_alloc(&a)) == NULL) {
-		maps_free(f);
 		fl_mem_free(f->mem);
 		f->mem = NULL;
 		return PR_ENOMEM;
@@ -992,7 +977,6 @@ fl_init(struct flags *f, const char *dir)
 void
 flags_free(struct flags *f)
 {
-
 	if (f == NULL)
 		return;
 	if (f->thread_started) {
@@ -1002,11 +986,9 @@ flags_free(struct flags *f)
 		pthread_mutex_unlock(&f->lock);
 		pthread_join(f->thread, NULL);
 	}
-	/* The aggregates go with their arena; the maps' tables and
-	 * entries too, so only their heads are freed here. */
+	/* The aggregates and their maps go with their arena. */
 	fl_ref_free(f);
 	hmap_free(f->refmap);
-	maps_free(f);
 	fl_mem_free(f->mem);
 	pthread_cond_destroy(&f->more);
 	pthread_cond_destroy(&f->done);

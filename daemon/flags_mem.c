@@ -25,6 +25,7 @@ struct fl_mem {
 	size_t mapped; /* [base, base + mapped) is usable */
 	size_t used; /* [base, base + used) has been handed out */
 	int fd; /* the backing file, or -1 for anonymous memory */
+	int full; /* the file could not grow: anonymous memory since */
 	void *freel[NCLASS]; /* freed blocks of each class */
 };
 
@@ -144,16 +145,26 @@ grow(struct fl_mem *m, size_t end)
 		        m->base + m->mapped, len, PROT_READ | PROT_WRITE) != 0)
 			return -1;
 	} else {
-		/* Blocks, not a sparse hole: a full disk is an error here,
-		 * not a SIGBUS on first write. */
+		/* Blocks, not a sparse hole: a full disk is seen here,
+		 * not as a SIGBUS on first write.  Then this part of the
+		 * range is anonymous memory, so that the aggregates stay
+		 * complete; the next part tries the file again. */
 		if ((rc = posix_fallocate(
 		         m->fd, (off_t)m->mapped, (off_t)len)) != 0) {
-			errno = rc;
-			log_warn("flags: growing the aggregates file to %zu "
-			         "MiB",
-			    want >> 20);
-			return -1;
+			if (!m->full) {
+				errno = rc;
+				log_warn("flags: growing the aggregates file "
+				         "to %zu MiB; in memory meanwhile",
+				    want >> 20);
+			}
+			m->full = 1;
+			if (mprotect(m->base + m->mapped, len,
+			        PROT_READ | PROT_WRITE) != 0)
+				return -1;
+			m->mapped = want;
+			return 0;
 		}
+		m->full = 0;
 		if (mmap(m->base + m->mapped, len, PROT_READ | PROT_WRITE,
 		        MAP_SHARED | MAP_FIXED, m->fd,
 		        (off_t)m->mapped) == MAP_FAILED) {

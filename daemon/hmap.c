@@ -63,12 +63,13 @@ hmap_new_alloc(const struct hmap_alloc *a)
 {
 	struct hmap *m;
 
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((m = a->alloc(a->ctx, sizeof(*m))) == NULL)
 		return NULL;
+	memset(m, 0, sizeof(*m));
 	m->a = *a;
 	m->cap = 64;
 	if ((m->tab = tab_new(m, m->cap)) == NULL) {
-		free(m);
+		a->free(a->ctx, m);
 		return NULL;
 	}
 	return m;
@@ -101,11 +102,14 @@ hmap_clear(struct hmap *m)
 void
 hmap_free(struct hmap *m)
 {
+	struct hmap_alloc a;
+
 	if (m == NULL)
 		return;
+	a = m->a;
 	hmap_clear(m);
-	m->a.free(m->a.ctx, m->tab);
-	free(m);
+	a.free(a.ctx, m->tab);
+	a.free(a.ctx, m);
 }
 
 static struct hent **

@@ -21,7 +21,9 @@ struct hmap_alloc {
 };
 
 struct hmap *hmap_new(void);
-/* A map whose memory comes from a (copied; a->ctx must outlive the map). */
+/* A map whose memory, head included, comes from a (copied; a->ctx must
+ * outlive the map).  A map in an arena dropped whole needs no
+ * hmap_free(). */
 struct hmap *hmap_new_alloc(const struct hmap_alloc *a);
 void hmap_free(struct hmap *m);
 /* Insert or replace; the map copies key and value. */
