@@ -12,6 +12,12 @@
 #ifndef PROCURED_FLAGS_H
 #define PROCURED_FLAGS_H
 
+#include <stdint.h>
+
+#include "proto/buf.h"
+#include "proto/event.h"
+#include "proto/merkle.h"
+
 struct flags;
 struct http_req;
 struct procured;
@@ -25,6 +31,18 @@ struct procured;
 struct flags *flags_new(struct procured *d);
 /* Stop the indexer and free everything (NULL is fine). */
 void flags_free(struct flags *f);
+
+/*
+ * Hand the indexer the event of entry idx, parsed, once it is committed
+ * (the sequencer, any thread; f may be NULL).  Takes ownership of ev.
+ * Entries are fed in log order; one the feed has no room for is read
+ * back from the store instead, so the feed only saves work.
+ */
+void flags_feed(struct flags *f, uint64_t idx, const uint8_t leaf[PR_HASH_LEN],
+    struct pr_event *ev);
+
+/* Append the engine's Prometheus metrics to out. */
+int flags_metrics(struct flags *f, struct pr_buf *out);
 
 /* GET /v1/flags (docs/API.md); arg is the struct procured. */
 void flags_query(struct http_req *r, void *arg);

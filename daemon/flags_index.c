@@ -740,6 +740,37 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Apply the events of entries [from, from + n) and free them; a NULL
+ * event is an entry that could not be read or parsed. */
+static void
+apply_chunk(struct flags *f, uint64_t from, size_t n, struct pr_event **ev,
+    uint8_t (*leaf)[PR_HASH_LEN], size_t errors, bool fed)
+{
+	size_t i;
+	int rc;
+
+	pthread_mutex_lock(&f->lock);
+	for (i = 0; i < n; i++) {
+		if (ev[i] == NULL)
+			continue;
+		if ((rc = apply(f, from + i, leaf[i], ev[i])) != 0) {
+			log_warnx("flags: entry %llu: %s",
+			    (unsigned long long)(from + i), pr_strerror(rc));
+			errors++;
+		}
+	}
+	f->indexed = from + n;
+	f->errors += errors;
+	if (fed)
+		f->from_feed += n;
+	else
+		f->from_store += n;
+	pthread_cond_broadcast(&f->done);
+	pthread_mutex_unlock(&f->lock);
+	for (i = 0; i < n; i++)
+		pr_event_free(ev[i]);
+}
+
 /* Read, parse and apply entries [from, from + n). */
 static void
 index_chunk(struct flags *f, struct chunk *ck, uint64_t from, size_t n)
@@ -766,33 +797,19 @@ index_chunk(struct flags *f, struct chunk *ck, uint64_t from, size_t n)
 		        ent.payload, ent.payload_len, &ev[i], NULL) != 0)
 			errors++;
 	}
-	pthread_mutex_lock(&f->lock);
-	for (i = 0; i < ck->n; i++) {
-		if (ev[i] == NULL)
-			continue;
-		if ((rc = apply(f, from + i, leaf[i], ev[i])) != 0) {
-			log_warnx("flags: entry %llu: %s",
-			    (unsigned long long)(from + i), pr_strerror(rc));
-			errors++;
-		}
-	}
-	f->indexed = from + ck->n;
-	f->errors += errors;
-	pthread_cond_broadcast(&f->done);
-	pthread_mutex_unlock(&f->lock);
-	for (i = 0; i < ck->n; i++)
-		pr_event_free(ev[i]);
+	apply_chunk(f, from, ck->n, ev, leaf, errors, false);
 }
 
 static void *
 indexer(void *arg)
 {
 	struct flags *f = arg;
-	struct timespec ts;
+	struct pr_event *ev[CHUNK];
+	uint8_t leaf[CHUNK][PR_HASH_LEN];
 	struct chunk *ck;
-	uint64_t from, size;
+	uint64_t from, size, next, upto;
 	pr_hash root;
-	size_t i;
+	size_t i, n;
 	bool stop;
 
 #ifdef SYS_gettid
@@ -819,22 +836,34 @@ indexer(void *arg)
 				    (double)(f->caught_up_ms - f->started_ms) /
 				        1000.0);
 			}
-			pthread_mutex_lock(&f->lock);
-			deadline_in(&ts, IDLE_MS);
-			if (!f->stop)
-				pthread_cond_timedwait(&f->more, &f->lock, &ts);
-			pthread_mutex_unlock(&f->lock);
+			fl_feed_wait(f, from, IDLE_MS);
+			continue;
+		}
+		/* Events the sequencer handed over need no reading back;
+		 * entries before them (at start, or dropped by a full
+		 * feed) come from the store. */
+		n = fl_feed_take(f, from, CHUNK, ev, leaf, &next, &upto);
+		if (n > 0) {
+			apply_chunk(f, from, n, ev, leaf, 0, true);
+			continue;
+		}
+		if (next < size)
+			size = next;
+		/* Entries the sequencer has committed but not yet reported
+		 * are on their way in the feed: wait for them. */
+		if (upto < f->start_size)
+			upto = f->start_size;
+		if (size > upto)
+			size = upto;
+		if (from >= size) {
+			fl_feed_wait(f, from, IDLE_MS);
 			continue;
 		}
 		index_chunk(f, ck, from,
 		    size - from < CHUNK ? (size_t)(size - from) : CHUNK);
 		if (ck->n == 0) {
 			/* The store failed: try again shortly. */
-			pthread_mutex_lock(&f->lock);
-			deadline_in(&ts, 1000);
-			if (!f->stop)
-				pthread_cond_timedwait(&f->more, &f->lock, &ts);
-			pthread_mutex_unlock(&f->lock);
+			fl_feed_wait(f, from, 1000);
 		}
 	}
 	for (i = 0; i < CHUNK; i++)
@@ -850,7 +879,7 @@ fl_wait(struct flags *f, uint64_t target, unsigned ms)
 
 	deadline_in(&ts, ms);
 	while (f->indexed < target && !f->stop) {
-		pthread_cond_signal(&f->more);
+		fl_feed_kick(f);
 		if (pthread_cond_timedwait(&f->done, &f->lock, &ts) ==
 		    ETIMEDOUT)
 			break;
@@ -901,6 +930,7 @@ flags_new(struct procured *d)
 {
 	const struct pr_currency *cur;
 	struct flags *f;
+	pr_hash root;
 	uint64_t scale = 1;
 	unsigned i;
 
@@ -923,14 +953,16 @@ flags_new(struct procured *d)
 	    (int64_t)(d->conf.flag_direct_threshold * scale);
 	memcpy(f->conf.direct_currency, cur->code, 4);
 	pthread_mutex_init(&f->lock, NULL);
-	if (cond_init(&f->more) != 0 || cond_init(&f->done) != 0 ||
-	    fl_init(f, d->conf.data_dir) != 0 ||
-	    (f->refmap = hmap_new()) == NULL)
+	if (cond_init(&f->done) != 0 || fl_init(f, d->conf.data_dir) != 0 ||
+	    (f->refmap = hmap_new()) == NULL ||
+	    (f->feed = fl_feed_new(cond_init)) == NULL)
 		goto fail;
 	if (d->conf.flag_reference_prices != NULL &&
 	    fl_ref_load(f, d->conf.flag_reference_prices) != 0)
 		goto fail;
 	f->started_ms = now_ms();
+	if (st_tree(d->store, &f->start_size, root) != 0)
+		f->start_size = 0;
 	if (pthread_create(&f->thread, NULL, indexer, f) != 0) {
 		log_warnx("flags: cannot start the indexer thread");
 		goto fail;
@@ -982,15 +1014,15 @@ flags_free(struct flags *f)
 	if (f->thread_started) {
 		pthread_mutex_lock(&f->lock);
 		f->stop = true;
-		pthread_cond_signal(&f->more);
 		pthread_mutex_unlock(&f->lock);
+		fl_feed_kick(f);
 		pthread_join(f->thread, NULL);
 	}
+	fl_feed_free(f->feed);
 	/* The aggregates and their maps go with their arena. */
 	fl_ref_free(f);
 	hmap_free(f->refmap);
 	fl_mem_free(f->mem);
-	pthread_cond_destroy(&f->more);
 	pthread_cond_destroy(&f->done);
 	pthread_mutex_destroy(&f->lock);
 	free(f);

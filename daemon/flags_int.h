@@ -248,16 +248,17 @@ struct flags {
 	struct fl_mem *mem; /* where the aggregates live */
 	struct fl_conf conf;
 	pthread_mutex_t lock;
-	pthread_cond_t more; /* the indexer: look for new entries now */
 	pthread_cond_t done; /* queries: a chunk was applied */
 	pthread_t thread;
 	bool thread_started, stop;
+	struct fl_feed *feed; /* parsed events from the sequencer */
 
 	uint64_t indexed; /* entries [0, indexed) are applied */
 	uint64_t errors; /* entries that could not be read or parsed */
+	uint64_t from_feed, from_store; /* where applied entries came from */
 	uint64_t started_ms, caught_up_ms; /* indexing from 0 to the size
 	                                      at start (for the log) */
-	uint64_t start_size;
+	uint64_t start_size; /* the log's size when the engine started */
 
 	struct hmap *strmap; /* string -> fl_str */
 	char **strs;
@@ -299,6 +300,26 @@ int fl_grow(struct flags *f, void *pp, size_t n, size_t sz);
 /* With f->lock held: wait up to ms for the indexer to reach target
  * entries.  0, or PR_EBUSY if it is still behind. */
 int fl_wait(struct flags *f, uint64_t target, unsigned ms);
+
+/* The feed of parsed events (flags_feed.c). */
+struct fl_feed *fl_feed_new(int (*cond_init)(pthread_cond_t *));
+void fl_feed_free(struct fl_feed *q);
+/* The indexer: wait up to ms for entries at or after from to be reported,
+ * or for a kick. */
+void fl_feed_wait(struct flags *f, uint64_t from, unsigned ms);
+/* Wake the indexer now (to stop, or to look at the store). */
+void fl_feed_kick(struct flags *f);
+/*
+ * Take up to max events of entries from, from + 1, ... off the feed into
+ * ev[] (owned by the caller now) and leaf[], dropping any before from.
+ * Returns how many; *next is the entry the feed holds next (UINT64_MAX
+ * if it is empty), so a gap [from, *next) is for the store to fill;
+ * *upto is one past the last entry the sequencer has reported (fed or
+ * dropped): entries committed after it are still on their way.
+ */
+size_t fl_feed_take(struct flags *f, uint64_t from, size_t max,
+    struct pr_event **ev, uint8_t (*leaf)[PR_HASH_LEN], uint64_t *next,
+    uint64_t *upto);
 struct fl_group *fl_group_get(
     struct flags *f, fl_str code, fl_str unit, fl_str currency);
 

@@ -17,6 +17,7 @@
 #include "daemon/http.h"
 #include "daemon/ingest.h"
 #include "daemon/ingest_int.h"
+#include "daemon/flags.h"
 #include "daemon/procured.h"
 #include "daemon/ratelimit.h"
 #include "daemon/receipt.h"
@@ -296,6 +297,13 @@ commit_batch(struct ingest *ig, struct item **batch, size_t n)
 			    "be built; fetch it with GET /v1/entries",
 			    (unsigned long long)res[i].index);
 	}
+	/* The red-flag indexer takes the parsed events from here. */
+	for (i = 0; i < n; i++)
+		if (!res[i].duplicate && batch[i]->ev != NULL) {
+			flags_feed(d->flags, res[i].index, res[i].leaf_hash,
+			    batch[i]->ev);
+			batch[i]->ev = NULL;
+		}
 	pthread_mutex_lock(&ig->mtx);
 	ig->committed += n;
 	ig->batches++;

@@ -88,6 +88,8 @@ on_metrics(struct http_req *r, void *arg)
 	rc = http_metrics(d->http, &b);
 	if (rc == 0)
 		rc = ingest_metrics(d->ingest, &b);
+	if (rc == 0)
+		rc = flags_metrics(d->flags, &b);
 	if (rc != 0) {
 		pr_buf_free(&b);
 		http_error(r, 500, "internal", NULL, "out of memory");

@@ -205,7 +205,12 @@ pr_kind_parent_allowed(enum pr_kind parent, enum pr_kind child)
 
 /*
  * An event lives in one arena: the struct, every array, and the JSON tree
- * its strings point into.  pr_event_free() releases them all.
+ * its strings point into, which jansson builds in the arena too (its
+ * allocation functions are set to ours: while a thread parses an event,
+ * they take memory from that event's arena and a free is a no-op; at any
+ * other time they are malloc and free).  pr_event_free() releases the
+ * chunks and so the tree, without walking it.  An event's tree is never
+ * modified or released with json_decref.
  */
 struct chunk {
 	struct chunk *next;
@@ -226,7 +231,7 @@ struct pr_event_mem {
 #define CHUNK_SIZE 960
 
 static void *
-mem_alloc(struct pr_event_mem *m, size_t size)
+mem_alloc_raw(struct pr_event_mem *m, size_t size)
 {
 	struct chunk *c = m->chunks;
 	size_t want, align = sizeof(max_align_t);
@@ -246,8 +251,42 @@ mem_alloc(struct pr_event_mem *m, size_t size)
 	}
 	p = (char *)c->data + c->used;
 	c->used += size;
-	memset(p, 0, size);
 	return p;
+}
+
+static void *
+mem_alloc(struct pr_event_mem *m, size_t size)
+{
+	void *p;
+
+	if ((p = mem_alloc_raw(m, size)) != NULL)
+		memset(p, 0, size);
+	return p;
+}
+
+/* The arena jansson allocates from on this thread, while it parses. */
+static _Thread_local struct pr_event_mem *json_arena;
+
+static void *
+json_alloc_fn(size_t size)
+{
+	if (json_arena != NULL)
+		return mem_alloc_raw(json_arena, size);
+	return malloc(size);
+}
+
+static void
+json_free_fn(void *p)
+{
+	if (json_arena == NULL)
+		free(p);
+}
+
+/* At load, before any thread: every program that parses events. */
+__attribute__((constructor)) static void
+json_funcs_set(void)
+{
+	json_set_alloc_funcs(json_alloc_fn, json_free_fn);
 }
 
 void *
@@ -265,7 +304,6 @@ pr_event_free(struct pr_event *ev)
 	if (ev == NULL)
 		return;
 	m = ev->mem;
-	json_decref(m->root);
 	for (c = m->chunks; c != NULL; c = next) {
 		next = c->next;
 		free(c);
@@ -475,8 +513,14 @@ pr_event_parse(const uint8_t *payload, size_t len, struct pr_event **out,
 		    err, "too_deep", "objects and arrays nest at most 16 deep");
 		return PR_EFORMAT;
 	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		fail_plain(err, "no_memory", "out of memory");
+		return PR_ENOMEM;
+	}
+	json_arena = m;
 	root = json_loadb(
 	    (const char *)payload, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_arena = NULL;
 	if (root == NULL) {
 		if (err != NULL) {
 			err->code =
@@ -489,12 +533,8 @@ pr_event_parse(const uint8_t *payload, size_t len, struct pr_event **out,
 			    jerr.column);
 			scrub(err->message);
 		}
-		return PR_EFORMAT;
-	}
-	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		json_decref(root);
-		fail_plain(err, "no_memory", "out of memory");
-		return PR_ENOMEM;
+		rc = PR_EFORMAT;
+		goto free_mem;
 	}
 	m->root = root;
 	if ((ev = mem_alloc(m, sizeof(*ev))) == NULL) {
@@ -511,7 +551,6 @@ pr_event_parse(const uint8_t *payload, size_t len, struct pr_event **out,
 	*out = ev;
 	return 0;
 free_mem:
-	json_decref(root);
 	while (m->chunks != NULL) {
 		struct chunk *next = m->chunks->next;
 

@@ -40,7 +40,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f == NULL)
 		return 0;
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->more, NULL);
 	pthread_cond_init(&f->done, NULL);
 	f->refmap = hmap_new();
 	if (fl_init(f, NULL) == 0 && f->refmap != NULL) {

@@ -119,7 +119,6 @@ fl(void)
 
 	assert_non_null(f);
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->more, NULL);
 	pthread_cond_init(&f->done, NULL);
 	assert_int_equal(fl_init(f, NULL), 0);
 	f->refmap = hmap_new();

@@ -108,7 +108,6 @@ setup(void **state)
 	assert_int_equal(st_open(&sc, &x->d.store), 0);
 	assert_non_null(f = calloc(1, sizeof(*f)));
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->more, NULL);
 	pthread_cond_init(&f->done, NULL);
 	/* The aggregates in a file of the data directory, as procured. */
 	assert_int_equal(fl_init(f, x->dir), 0);
