@@ -11,6 +11,7 @@
  * signature checks come first under load; it catches up when the log
  * goes quiet, and a query that finds it behind waits for it briefly.
  */
+#include <sys/prctl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -812,6 +813,7 @@ indexer(void *arg)
 	size_t i, n;
 	bool stop;
 
+	(void)prctl(PR_SET_NAME, "flags");
 #ifdef SYS_gettid
 	/* Admission and signature checks first: this thread yields. */
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);

@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -195,6 +196,7 @@ verify_main(void *arg)
 	struct item *it;
 	size_t i;
 
+	(void)prctl(PR_SET_NAME, "verify");
 	pthread_mutex_lock(&ig->mtx);
 	for (;;) {
 		while (!ig->quit && ig->verify_q.head == NULL)
@@ -338,6 +340,7 @@ sequencer_main(void *arg)
 	uint64_t delay_ns = d->conf.batch_delay_ms * 1000000u;
 	int fatal = 0, backlog = 0;
 
+	(void)prctl(PR_SET_NAME, "sequencer");
 	if ((batch = calloc(max, sizeof(*batch))) == NULL)
 		return NULL;
 	pthread_mutex_lock(&ig->mtx);
