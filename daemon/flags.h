@@ -4,7 +4,9 @@
  *
  * flags_new() starts an indexer thread that reads every committed entry
  * once, in log order, and keeps per-process summaries, lists by party and
- * item code, and unit-price benchmarks; a query reads only those.  The
+ * item code, unit-price benchmarks and spending by contract; a query
+ * reads only those, which live in a file-backed arena of the data
+ * directory (daemon/flags_mem.h), not on the heap.  The
  * thresholds are the flag-* options of procured.conf(5), read at start.
  */
 #ifndef PROCURED_FLAGS_H
@@ -44,5 +46,7 @@ int flags_metrics(struct flags *f, struct pr_buf *out);
 
 /* GET /v1/flags (docs/API.md); arg is the struct procured. */
 void flags_query(struct http_req *r, void *arg);
+/* GET /v1/totals (docs/API.md), from the same aggregates. */
+void flags_totals(struct http_req *r, void *arg);
 
 #endif
