@@ -430,3 +430,32 @@ sti_ibuf_bytes(const struct sti_ibuf *b)
 {
 	return b->bytes;
 }
+
+/* Hashes held for index which (0: envelope, 1: leaf). */
+uint64_t
+sti_ibuf_count(const struct sti_ibuf *b, int which)
+{
+	uint64_t n = 0;
+	unsigned s;
+
+	for (s = 0; s < STI_SHARDS; s++)
+		n += b->sh[s].h[which].n;
+	return n;
+}
+
+/* Call fn for every hash held for index which. */
+void
+sti_ibuf_each_hash(const struct sti_ibuf *b, int which,
+    void (*fn)(void *ctx, const pr_hash h), void *ctx)
+{
+	const struct ib_htab *t;
+	unsigned s;
+	uint32_t i;
+
+	for (s = 0; s < STI_SHARDS; s++) {
+		t = &b->sh[s].h[which];
+		for (i = 0; i < t->cap; i++)
+			if (t->s[i].idx != EMPTY)
+				fn(ctx, t->s[i].h);
+	}
+}
