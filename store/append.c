@@ -235,6 +235,11 @@ buffer_batch(struct batch *b, struct sti_wtxn *w, const struct sti_wmeta *m,
 	size_t k;
 	int rc = 0;
 
+	/* The hash tables miss the caches: load all the slots at once. */
+	for (k = 0; k < b->nnew; k++) {
+		sti_ibuf_prefetch(ib, 0, b->jr.data + b->joff[k] + 4);
+		sti_ibuf_prefetch(ib, 1, b->leaves[k]);
+	}
 	pthread_rwlock_wrlock(&ib->lock);
 	for (k = 0; k < b->nnew && rc == 0; k++)
 		rc = sti_journal_add(ib, b->jr.data + b->joff[k] + 4,
@@ -346,6 +351,8 @@ append_once(struct batch *b)
 	b->joff[0] = b->jr.len;
 	sti_heap_begin(&heap, &w, h.heap_end);
 	sti_twriter_begin(&tw, &w);
+	for (i = 0; i < b->n; i++)
+		sti_filter_prefetch(&st->envf, b->a[i].envelope_hash);
 	for (i = 0; i < b->n && w.rc == 0; i++) {
 		rc = find_dup(b, &w, b->a[i].envelope_hash, first, &slot, &idx);
 		if (rc < 0)

@@ -51,6 +51,16 @@ sti_filter_add(struct sti_filter *f, const pr_hash h)
 	f->n++;
 }
 
+/* Start loading h's block (a hint). */
+void
+sti_filter_prefetch(const struct sti_filter *f, const pr_hash h)
+{
+	if (f->bits != NULL)
+		__builtin_prefetch(f->bits +
+		        (pr_load_be64(h + 8) & (f->nblocks - 1)) * BLOCK_WORDS,
+		    1);
+}
+
 int
 sti_filter_maybe(const struct sti_filter *f, const pr_hash h)
 {

@@ -202,6 +202,17 @@ sti_ibuf_add_hash(struct sti_ibuf *b, int which, const pr_hash h, uint64_t idx)
 	return 0;
 }
 
+/* Start loading the slot where h would go (a hint; no effect on the
+ * contents): a batch prefetches all its hashes before adding them. */
+void
+sti_ibuf_prefetch(const struct sti_ibuf *b, int which, const pr_hash h)
+{
+	const struct ib_htab *t = &b->sh[sti_shard_hash(h)].h[which];
+
+	if (t->cap > 0)
+		__builtin_prefetch(&t->s[hslot(h, t->cap)], 1);
+}
+
 /* The buffered index of h if lo <= index < hi. */
 int
 sti_ibuf_find(const struct sti_ibuf *b, int which, const pr_hash h, uint64_t lo,

@@ -299,6 +299,7 @@ void sti_ibuf_free(struct sti_ibuf *b);
 void sti_ibuf_reset(struct sti_ibuf *b, const uint64_t *w, uint64_t end);
 int sti_ibuf_add_hash(
     struct sti_ibuf *b, int which, const pr_hash h, uint64_t idx);
+void sti_ibuf_prefetch(const struct sti_ibuf *b, int which, const pr_hash h);
 int sti_ibuf_find(const struct sti_ibuf *b, int which, const pr_hash h,
     uint64_t lo, uint64_t hi, uint64_t *idx);
 int sti_ibuf_add_term(
@@ -319,6 +320,7 @@ size_t sti_ibuf_bytes(const struct sti_ibuf *b);
 void sti_filter_free(struct sti_filter *f);
 void sti_filter_add(struct sti_filter *f, const pr_hash h);
 int sti_filter_maybe(const struct sti_filter *f, const pr_hash h);
+void sti_filter_prefetch(const struct sti_filter *f, const pr_hash h);
 int sti_filter_build(
     struct sti_filter *f, struct st_store *st, MDB_txn *txn, uint64_t extra);
 
