@@ -5,15 +5,18 @@
  * costs the exact lookups (the buffer, then a random B-tree read that
  * misses the CPU caches once "envelope" outgrows them).  A wrong "maybe"
  * costs one lookup; there are no wrong "no"s, as long as every hash that
- * goes into the store goes into the filter first (st_int.h).
+ * goes into the store goes into the filter first (add_entry() in
+ * append.c).
  *
  * Built on the first append after open (or after recovery) by scanning
- * DB "envelope" and the buffer, and rebuilt, twice as large, when it
- * holds more hashes than its size allows (about 16 bits a hash, one
- * 64-byte block of 8 bits a hash: under 0.2% wrong "maybe"s); the scans
- * cost about 1 hash read per hash appended.  Envelope hashes are SHA-256
- * digests, so their bytes serve as the filter's hash functions.  Only the
- * writer (under wlock) uses it.
+ * DB "envelope" (about 58 bytes an entry read) and the buffer, and
+ * rebuilt, twice as large, when it holds more hashes than its size
+ * allows; the rebuilds read about one stored hash per hash appended.
+ * Size: 16 to 64 bits a hash (2 to 8 bytes an entry of the log), 8 bits
+ * set in one 64-byte block a hash, so a lookup is one cache line and
+ * wrong "maybe"s stay under 1%.  Envelope hashes are SHA-256 digests, so
+ * their bytes serve as the filter's hash functions.  Only the writer
+ * (under wlock) uses it.
  */
 #include <stdlib.h>
 #include <string.h>
