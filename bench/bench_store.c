@@ -278,18 +278,21 @@ open_store(const char *dir)
 }
 
 /* Append n entries in batches of b; rates over the first and last 100k. */
+/* CPU seconds an entry over the first and the last 100k (-1: none). */
+static double cpu_first = -1, cpu_last = -1;
+
 static double
 store_rate(struct st_store *st, struct gen *g, uint64_t n, size_t b,
     double *first, double *last, double *wpe)
 {
 	uint64_t done = 0, mark = n > 100000 ? n - 100000 : 0,
 	         io0 = io_written();
-	double t0, tmark = 0, t, tv, tc;
+	double t0, tmark = 0, t, tv, tc, c0, cmark = 0;
 	size_t m;
 	int rc;
 
 	t0 = tv = now();
-	tc = cpu();
+	tc = c0 = cpu();
 	while (done < n) {
 		m = n - done < b ? (size_t)(n - done) : b;
 		gen_batch(g, m);
@@ -297,8 +300,10 @@ store_rate(struct st_store *st, struct gen *g, uint64_t n, size_t b,
 		         st, g->a, m, sign, NULL, g->r, NULL, NULL)) != 0)
 			fatalx("st_append_batch: %s", pr_strerror(rc));
 		done += m;
-		if (first != NULL && done == 100000)
+		if (first != NULL && done == 100000) {
 			*first = 100000 / (now() - t0);
+			cpu_first = (cpu() - c0) / 100000;
+		}
 		if (verbose && done % 100000 == 0) {
 			printf(
 			    "    %7llu: %6.0f entries/s, %5.1f us CPU/entry\n",
@@ -307,12 +312,16 @@ store_rate(struct st_store *st, struct gen *g, uint64_t n, size_t b,
 			tv = now();
 			tc = cpu();
 		}
-		if (done == mark)
+		if (done == mark) {
 			tmark = now();
+			cmark = cpu();
+		}
 	}
 	t = now();
-	if (last != NULL)
+	if (last != NULL) {
 		*last = (double)(n - mark) / (t - tmark);
+		cpu_last = (cpu() - cmark) / (double)(n - mark);
+	}
 	*wpe = (double)(io_written() - io0) / (double)n;
 	return (double)n / (t - t0);
 }
@@ -505,6 +514,11 @@ main(int argc, char **argv)
 		printf("  first 100k %9.0f entries/s; last 100k %9.0f "
 		       "entries/s; last/first %.2f\n",
 		    first, last, last / first);
+	if (n > 100000)
+		printf("  CPU per entry (this process): first 100k %.1f us; "
+		       "last 100k %.1f us; first/last %.2f (less affected "
+		       "by other load than the wall rates)\n",
+		    cpu_first * 1e6, cpu_last * 1e6, cpu_first / cpu_last);
 	storage(st, g->bytes);
 	if (!noreads)
 		reads(st, n, 2.0);

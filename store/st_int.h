@@ -48,6 +48,8 @@
  * leaf, envelope, ocid, party, item and kind are written behind: each
  * commit appends journal records, the keys wait in memory (ibuf.c), and
  * commits merge one shard of them at a time into these DBs (merge.c).
+ * Dedupe first asks the writer's in-memory filter of envelope hashes
+ * (filter.c), rebuilt from DB "envelope" and the buffer after open.
  * Outside LMDB, in the data directory: signed-tree (see rollback.c).
  */
 #ifndef ST_INT_H
@@ -111,7 +113,8 @@ struct sti_ibuf {
 	size_t bytes;
 };
 
-/* The writer's envelope filter (filter.c): hashes a 512-bit block. */
+/* The writer's envelope filter (filter.c), in memory only: hashes a
+ * 512-bit block holds before the filter is rebuilt larger. */
 #define STI_FILTER_PER_BLOCK 32
 struct sti_filter {
 	uint64_t *bits;
