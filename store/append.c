@@ -160,6 +160,7 @@ add_entry(struct batch *b, struct sti_wtxn *w, struct sti_heap *heap,
 	if (w->rc == 0 &&
 	    (rc = pr_merkle_stack_push(stk, leaf, sti_tree_put, tw)) != 0)
 		sti_wfail(w, rc);
+	sti_filter_add(&b->st->envf, e->envelope_hash);
 	memcpy(b->leaves[idx - first], leaf, PR_HASH_LEN);
 	b->apos[k] = ai;
 	b->nnew = k + 1;
@@ -199,6 +200,10 @@ find_dup(struct batch *b, struct sti_wtxn *w, const pr_hash h, uint64_t first,
 	MDB_val v;
 	int rc;
 
+	/* Nearly every envelope is new: the filter says so without the
+	 * lookups. */
+	if (!sti_filter_maybe(&b->st->envf, h))
+		goto batch;
 	rc = sti_wget(w, DB_ENVELOPE, h, PR_HASH_LEN, &v);
 	if (rc == 0) {
 		if (v.mv_size != 8) {
@@ -212,6 +217,7 @@ find_dup(struct batch *b, struct sti_wtxn *w, const pr_hash h, uint64_t first,
 		return -1;
 	if (sti_ibuf_find(&b->st->ibuf, 0, h, 0, first, idx) == 0)
 		return 1;
+batch:
 	*slot = dslot(b, h);
 	if (**slot != 0) {
 		*idx = first + **slot - 1;
@@ -229,6 +235,11 @@ buffer_batch(struct batch *b, struct sti_wtxn *w, const struct sti_wmeta *m,
 	size_t k;
 	int rc = 0;
 
+	/* The hash tables miss the caches: load all the slots at once. */
+	for (k = 0; k < b->nnew; k++) {
+		sti_ibuf_prefetch(ib, 0, b->jr.data + b->joff[k] + 4);
+		sti_ibuf_prefetch(ib, 1, b->leaves[k]);
+	}
 	pthread_rwlock_wrlock(&ib->lock);
 	for (k = 0; k < b->nnew && rc == 0; k++)
 		rc = sti_journal_add(ib, b->jr.data + b->joff[k] + 4,
@@ -323,7 +334,15 @@ append_once(struct batch *b)
 			return sti_wend(&w, 0);
 		}
 		pthread_rwlock_rdlock(&st->ibuf.lock);
+		sti_filter_free(&st->envf);
 	}
+	/* The filter: built from what is stored, grown before it fills.
+	 * Without one (no memory) every dedupe is an exact lookup. */
+	if (!st->envf.failed &&
+	    (st->envf.bits == NULL ||
+	        st->envf.n + b->n > st->envf.nblocks * STI_FILTER_PER_BLOCK) &&
+	    sti_filter_build(&st->envf, st, w.txn, b->n) != 0)
+		st->envf.failed = 1;
 	stk = st->stack;
 	first = h.size;
 	/* The journal record: u32 BE count, then each entry's keys. */
@@ -332,6 +351,8 @@ append_once(struct batch *b)
 	b->joff[0] = b->jr.len;
 	sti_heap_begin(&heap, &w, h.heap_end);
 	sti_twriter_begin(&tw, &w);
+	for (i = 0; i < b->n; i++)
+		sti_filter_prefetch(&st->envf, b->a[i].envelope_hash);
 	for (i = 0; i < b->n && w.rc == 0; i++) {
 		rc = find_dup(b, &w, b->a[i].envelope_hash, first, &slot, &idx);
 		if (rc < 0)

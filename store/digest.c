@@ -2,39 +2,42 @@
  * Record digests: the stored data st_verify() cannot recompute from the
  * entries (entry offsets, checkpoint notes, the leaf and envelope lookups,
  * the search indexes, the index journal, the derived state and the fixed
- * metadata) has one
- * 256-bit sum a database, modulo 2^256, of
+ * metadata) has one 256-bit sum a database, modulo 2^256, of a record
+ * hash over
  *
- *	SHA-256( db name || 0x00 || u64 BE klen || key || u64 BE vlen || val )
+ *	db name || 0x00 || u64 BE klen || key || u64 BE vlen || val
  *
- * over its records (every key/value pair of a dupsort database).  The sums
- * live in meta "digest" (32 bytes a database, in enum sti_db order) and
- * change with every write in the same transaction (sti_wput(),
+ * for every record (every key/value pair of a dupsort database).  The
+ * sums live in meta "digest" (32 bytes a database, in enum sti_db order)
+ * and change with every write in the same transaction (sti_wput(),
  * sti_wend()); st_verify() rescans the databases in one snapshot and
  * compares, so a record changed, lost or added behind the store's back,
  * or a damaged page, is found and the database named.  The sums detect
  * accidents, not an attacker who can rewrite the file (the Merkle tree
- * and the signed checkpoints do that for the entries).
+ * and the signed checkpoints do that for the entries), so the record
+ * hash is a fast non-cryptographic one (schema version 2; version 1 used
+ * SHA-256, about ten of which an entry cost more than a microsecond):
+ * four independent 64-bit multiply-xorshift lanes over the record's
+ * 8-byte big-endian words (a short last word zero-padded, with its
+ * length in the top byte), each finished with the MurmurHash3 64-bit
+ * finalizer over the lane and the byte count; lane i gives bytes
+ * 8i..8i+7 of the hash, little-endian.  Any change of a record changes
+ * each lane with probability about 1 - 2^-64.
  */
-#include <pthread.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 #include "proto/err.h"
 #include "store/st_int.h"
 
 #define META_KEY "digest"
 
-/* SHA-256 fetched once: an implicit fetch on every record is slow. */
-static EVP_MD *sha256;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static const uint64_t lane_k[4] = {0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
+    0x165667b19e3779f9ULL, 0xd6e8feb86659fd93ULL};
 
-static void
-sha256_fetch(void)
-{
-	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
+struct rhash {
+	uint64_t s[4];
+	uint64_t n;
+};
 
 int
 sti_dig_tracked(enum sti_db db)
@@ -78,6 +81,46 @@ be64(uint8_t out[8], uint64_t v)
 		out[i] = (uint8_t)v;
 }
 
+static void
+rh_word(struct rhash *r, uint64_t w)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		r->s[i] = (r->s[i] ^ w) * lane_k[i];
+		r->s[i] ^= r->s[i] >> 29;
+	}
+}
+
+static void
+rh_absorb(struct rhash *r, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t w;
+	size_t i;
+
+	r->n += len;
+	for (; len >= 8; p += 8, len -= 8)
+		rh_word(r, pr_load_be64(p));
+	if (len == 0)
+		return;
+	w = (uint64_t)len << 56;
+	for (i = 0; i < len; i++)
+		w |= (uint64_t)p[i] << (48 - 8 * i);
+	rh_word(r, w);
+}
+
+static uint64_t
+fmix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
 /* Little-endian 256-bit sum += h, or sum -= h. */
 static void
 add(uint8_t sum[STI_DIG_LEN], const uint8_t h[STI_DIG_LEN], int sub)
@@ -97,29 +140,31 @@ sti_dig_sub(uint8_t sum[STI_DIG_LEN], const uint8_t h[STI_DIG_LEN])
 	add(sum, h, 1);
 }
 
-int
-sti_dig_rec(struct evp_md_ctx_st *md, uint8_t sum[STI_DIG_LEN], enum sti_db db,
-    const MDB_val *k, const MDB_val *v, int sub)
+void
+sti_dig_rec(uint8_t sum[STI_DIG_LEN], enum sti_db db, const MDB_val *k,
+    const MDB_val *v, int sub)
 {
+	struct rhash r;
 	uint8_t h[STI_DIG_LEN], len[8];
+	uint64_t x;
+	unsigned i, j;
 
-	pthread_once(&sha256_once, sha256_fetch);
-	if (sha256 == NULL || EVP_DigestInit_ex2(md, sha256, NULL) != 1 ||
-	    EVP_DigestUpdate(md, sti_dbname[db], strlen(sti_dbname[db]) + 1) !=
-	        1)
-		return PR_ECRYPTO;
+	memcpy(r.s, lane_k, sizeof(r.s));
+	r.n = 0;
+	rh_absorb(&r, sti_dbname[db], strlen(sti_dbname[db]) + 1);
 	be64(len, k->mv_size);
-	if (EVP_DigestUpdate(md, len, 8) != 1 ||
-	    EVP_DigestUpdate(md, k->mv_data, k->mv_size) != 1)
-		return PR_ECRYPTO;
+	rh_absorb(&r, len, 8);
+	rh_absorb(&r, k->mv_data, k->mv_size);
 	be64(len, v->mv_size);
-	if (EVP_DigestUpdate(md, len, 8) != 1 ||
-	    (v->mv_size > 0 &&
-	        EVP_DigestUpdate(md, v->mv_data, v->mv_size) != 1) ||
-	    EVP_DigestFinal_ex(md, h, NULL) != 1)
-		return PR_ECRYPTO;
+	rh_absorb(&r, len, 8);
+	if (v->mv_size > 0)
+		rh_absorb(&r, v->mv_data, v->mv_size);
+	for (i = 0; i < 4; i++) {
+		x = fmix64(r.s[i] ^ r.n);
+		for (j = 0; j < 8; j++, x >>= 8)
+			h[8 * i + j] = (uint8_t)x;
+	}
 	add(sum, h, sub);
-	return 0;
 }
 
 /*
@@ -161,14 +206,11 @@ static int
 scan(struct st_store *st, MDB_txn *txn, uint8_t out[ST_NDB][STI_DIG_LEN],
     enum sti_db *bad)
 {
-	EVP_MD_CTX *md;
 	MDB_cursor *c;
 	MDB_val k, v;
 	unsigned db;
 	int rc = 0;
 
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		return PR_ENOMEM;
 	memset(out, 0, ST_NDB * STI_DIG_LEN);
 	for (db = 0; db < ST_NDB && rc == 0; db++) {
 		if (!sti_dig_tracked((enum sti_db)db))
@@ -183,15 +225,12 @@ scan(struct st_store *st, MDB_txn *txn, uint8_t out[ST_NDB][STI_DIG_LEN],
 				rc = MDB_CORRUPTED;
 				break;
 			}
-			if ((rc = sti_dig_rec(
-			         md, out[db], (enum sti_db)db, &k, &v, 0)) != 0)
-				break;
+			sti_dig_rec(out[db], (enum sti_db)db, &k, &v, 0);
 		}
 		mdb_cursor_close(c);
 		if (rc == MDB_NOTFOUND)
 			rc = 0;
 	}
-	EVP_MD_CTX_free(md);
 	return rc;
 }
 

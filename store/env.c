@@ -13,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "proto/err.h"
 #include "proto/log.h"
 #include "store/st_int.h"
@@ -404,7 +402,6 @@ sti_wbegin(struct st_store *st, struct sti_wtxn *w)
 	w->st = st;
 	w->txn = NULL;
 	w->rc = 0;
-	w->md = NULL;
 	w->digdirty = 0;
 	memcpy(w->dig, st->digest, sizeof(w->dig));
 	pthread_rwlock_rdlock(&st->maplock);
@@ -435,8 +432,6 @@ sti_wend(struct sti_wtxn *w, int commit)
 		rc = w->rc;
 	}
 	w->txn = NULL;
-	EVP_MD_CTX_free(w->md);
-	w->md = NULL;
 	pthread_rwlock_unlock(&w->st->maplock);
 	return rc;
 }
@@ -465,8 +460,6 @@ sti_wput(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
 	/* Record digests: appends and no-overwrite puts add a record;
 	 * anything else may replace one, whose hash then comes off. */
 	track = w->st->have_digest && db != DB_META && sti_dig_tracked(db);
-	if (track && w->md == NULL && (w->md = EVP_MD_CTX_new()) == NULL)
-		return w->rc = ENOMEM;
 	if (track &&
 	    !(flags & (MDB_APPEND | MDB_APPENDDUP | MDB_NOOVERWRITE))) {
 		if ((dbflags[db] & MDB_DUPSORT) != 0)
@@ -476,9 +469,7 @@ sti_wput(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
 			return w->rc = rc;
 		if (rc == 0) {
 			memset(oldsum, 0, sizeof(oldsum));
-			if ((rc = sti_dig_rec(
-			         w->md, oldsum, db, &key, &old, 0)) != 0)
-				return w->rc = rc;
+			sti_dig_rec(oldsum, db, &key, &old, 0);
 			replace = 1;
 		}
 	}
@@ -492,9 +483,7 @@ sti_wput(struct sti_wtxn *w, enum sti_db db, const void *k, size_t klen,
 	if (track) {
 		if (replace)
 			sti_dig_sub(w->dig[db], oldsum);
-		if ((rc = sti_dig_rec(w->md, w->dig[db], db, &key, &val, 0)) !=
-		    0)
-			w->rc = rc;
+		sti_dig_rec(w->dig[db], db, &key, &val, 0);
 		w->digdirty = 1;
 	}
 	return rc;
@@ -506,17 +495,10 @@ void
 sti_wdig_add(
     struct sti_wtxn *w, enum sti_db db, const MDB_val *k, const MDB_val *v)
 {
-	int rc;
-
 	if (w->rc != 0 || !w->st->have_digest || db == DB_META ||
 	    !sti_dig_tracked(db))
 		return;
-	if (w->md == NULL && (w->md = EVP_MD_CTX_new()) == NULL) {
-		w->rc = ENOMEM;
-		return;
-	}
-	if ((rc = sti_dig_rec(w->md, w->dig[db], db, k, v, 0)) != 0)
-		w->rc = rc;
+	sti_dig_rec(w->dig[db], db, k, v, 0);
 	w->digdirty = 1;
 }
 
@@ -530,11 +512,9 @@ sti_wdel(struct sti_wtxn *w, enum sti_db db, MDB_cursor *c)
 	if (w->rc != 0)
 		return w->rc;
 	if (w->st->have_digest && db != DB_META && sti_dig_tracked(db)) {
-		if (w->md == NULL && (w->md = EVP_MD_CTX_new()) == NULL)
-			return w->rc = ENOMEM;
-		if ((rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) != 0 ||
-		    (rc = sti_dig_rec(w->md, w->dig[db], db, &k, &v, 1)) != 0)
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) != 0)
 			return w->rc = rc;
+		sti_dig_rec(w->dig[db], db, &k, &v, 1);
 		w->digdirty = 1;
 	}
 	if ((rc = mdb_cursor_del(c, 0)) != 0)

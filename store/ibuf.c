@@ -202,6 +202,17 @@ sti_ibuf_add_hash(struct sti_ibuf *b, int which, const pr_hash h, uint64_t idx)
 	return 0;
 }
 
+/* Start loading the slot where h would go (a hint; no effect on the
+ * contents): a batch prefetches all its hashes before adding them. */
+void
+sti_ibuf_prefetch(const struct sti_ibuf *b, int which, const pr_hash h)
+{
+	const struct ib_htab *t = &b->sh[sti_shard_hash(h)].h[which];
+
+	if (t->cap > 0)
+		__builtin_prefetch(&t->s[hslot(h, t->cap)], 1);
+}
+
 /* The buffered index of h if lo <= index < hi. */
 int
 sti_ibuf_find(const struct sti_ibuf *b, int which, const pr_hash h, uint64_t lo,
@@ -429,4 +440,33 @@ size_t
 sti_ibuf_bytes(const struct sti_ibuf *b)
 {
 	return b->bytes;
+}
+
+/* Hashes held for index which (0: envelope, 1: leaf). */
+uint64_t
+sti_ibuf_count(const struct sti_ibuf *b, int which)
+{
+	uint64_t n = 0;
+	unsigned s;
+
+	for (s = 0; s < STI_SHARDS; s++)
+		n += b->sh[s].h[which].n;
+	return n;
+}
+
+/* Call fn for every hash held for index which. */
+void
+sti_ibuf_each_hash(const struct sti_ibuf *b, int which,
+    void (*fn)(void *ctx, const pr_hash h), void *ctx)
+{
+	const struct ib_htab *t;
+	unsigned s;
+	uint32_t i;
+
+	for (s = 0; s < STI_SHARDS; s++) {
+		t = &b->sh[s].h[which];
+		for (i = 0; i < t->cap; i++)
+			if (t->s[i].idx != EMPTY)
+				fn(ctx, t->s[i].h);
+	}
 }

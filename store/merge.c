@@ -266,10 +266,9 @@ cmp_titem(const void *a, const void *b)
 
 /* Add a term's postings (all above those stored) in one put. */
 static void
-put_postings(struct sti_wtxn *w, enum sti_db db, const struct sti_titem *t,
-    struct pr_buf *be)
+put_postings(struct sti_wtxn *w, MDB_cursor *c, enum sti_db db,
+    const struct sti_titem *t, struct pr_buf *be)
 {
-	MDB_cursor *c;
 	MDB_val k, d[2];
 	size_t j;
 	int rc;
@@ -281,10 +280,6 @@ put_postings(struct sti_wtxn *w, enum sti_db db, const struct sti_titem *t,
 	}
 	for (j = 0; j < t->n; j++)
 		pr_store_be64(be->data + 8 * j, t->v[j]);
-	if ((rc = mdb_cursor_open(w->txn, w->st->dbi[db], &c)) != 0) {
-		sti_wfail(w, rc);
-		return;
-	}
 	k.mv_data = (void *)t->s;
 	k.mv_size = t->len;
 	d[0].mv_data = be->data;
@@ -296,11 +291,40 @@ put_postings(struct sti_wtxn *w, enum sti_db db, const struct sti_titem *t,
 		rc = PR_ECORRUPT;
 	if (rc != 0)
 		sti_wfail(w, rc);
-	mdb_cursor_close(c);
 	for (j = 0; j < t->n && w->rc == 0; j++) {
 		d[0].mv_data = be->data + 8 * j;
 		sti_wdig_add(w, db, &k, &d[0]);
 	}
+}
+
+/*
+ * Add a hash item.  One cursor for the shard's sorted items: LMDB
+ * searches only the cursor's leaf page when the key falls in it, which
+ * it mostly does, instead of descending from the root for every key.
+ * The leaf DB keeps the first of identical entries (an existing key is
+ * not an error there).
+ */
+static void
+put_hash(struct sti_wtxn *w, MDB_cursor *c, enum sti_db db,
+    const struct sti_hitem *h)
+{
+	uint8_t ix[8];
+	MDB_val k, v;
+	int rc;
+
+	pr_store_be64(ix, h->idx);
+	k.mv_data = (void *)h->h;
+	k.mv_size = PR_HASH_LEN;
+	v.mv_data = ix;
+	v.mv_size = 8;
+	rc = mdb_cursor_put(c, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST && db == DB_LEAF)
+		return;
+	if (rc != 0) {
+		sti_wfail(w, rc);
+		return;
+	}
+	sti_wdig_add(w, db, &k, &v);
 }
 
 static void
@@ -308,7 +332,7 @@ merge_shard(struct sti_wtxn *w, unsigned s)
 {
 	struct pr_buf be = PR_BUF_INIT;
 	struct sti_items it;
-	uint8_t ix[8];
+	MDB_cursor *c;
 	size_t i;
 	int k, rc;
 
@@ -316,21 +340,33 @@ merge_shard(struct sti_wtxn *w, unsigned s)
 		sti_wfail(w, rc);
 		goto items_free;
 	}
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 2 && w->rc == 0; k++) {
+		if (it.nh[k] == 0)
+			continue;
 		if (it.nh[k] > 1)
 			qsort(it.h[k], it.nh[k], sizeof(*it.h[k]), cmp_hitem);
-		for (i = 0; i < it.nh[k] && w->rc == 0; i++) {
-			pr_store_be64(ix, it.h[k][i].idx);
-			/* The leaf DB keeps the first of identical entries. */
-			sti_wput(w, hdb[k], it.h[k][i].h, PR_HASH_LEN, ix, 8,
-			    MDB_NOOVERWRITE | (k == 1 ? STI_EXIST_OK : 0));
+		if ((rc = mdb_cursor_open(w->txn, w->st->dbi[hdb[k]], &c)) !=
+		    0) {
+			sti_wfail(w, rc);
+			break;
 		}
+		for (i = 0; i < it.nh[k] && w->rc == 0; i++)
+			put_hash(w, c, hdb[k], &it.h[k][i]);
+		mdb_cursor_close(c);
 	}
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < 4 && w->rc == 0; k++) {
+		if (it.nt[k] == 0)
+			continue;
 		if (it.nt[k] > 1)
 			qsort(it.t[k], it.nt[k], sizeof(*it.t[k]), cmp_titem);
+		if ((rc = mdb_cursor_open(w->txn, w->st->dbi[tdb[k]], &c)) !=
+		    0) {
+			sti_wfail(w, rc);
+			break;
+		}
 		for (i = 0; i < it.nt[k] && w->rc == 0; i++)
-			put_postings(w, tdb[k], &it.t[k][i], &be);
+			put_postings(w, c, tdb[k], &it.t[k][i], &be);
+		mdb_cursor_close(c);
 	}
 	pr_buf_free(&be);
 items_free:

@@ -25,6 +25,7 @@ store_free(struct st_store *st)
 {
 	sti_env_close(st);
 	sti_ibuf_free(&st->ibuf);
+	sti_filter_free(&st->envf);
 	if (st->lockfd != -1)
 		close(st->lockfd);
 	if (st->signfd != -1)

@@ -1,11 +1,11 @@
 /*
  * store internals shared by the store/ sources; not part of the API.
  *
- * On-disk layout (schema version 1): one LMDB environment (data.mdb,
+ * On-disk layout (schema version 2): one LMDB environment (data.mdb,
  * lock.mdb), durable defaults, 4 KiB pages, these named DBs (BE: big
  * endian; keys compare as bytes):
  *
- *   meta         "version" -> u32 BE schema version (1)
+ *   meta         "version" -> u32 BE schema version (2)
  *                "created" -> u64 BE ms since the epoch
  *                "segsize" -> u32 BE size of a full "entries" segment
  *                "head"    -> u64 BE size || root[32] || u64 BE heap end
@@ -48,6 +48,8 @@
  * leaf, envelope, ocid, party, item and kind are written behind: each
  * commit appends journal records, the keys wait in memory (ibuf.c), and
  * commits merge one shard of them at a time into these DBs (merge.c).
+ * Dedupe first asks the writer's in-memory filter of envelope hashes
+ * (filter.c), rebuilt from DB "envelope" and the buffer after open.
  * Outside LMDB, in the data directory: signed-tree (see rollback.c).
  */
 #ifndef ST_INT_H
@@ -111,6 +113,16 @@ struct sti_ibuf {
 	size_t bytes;
 };
 
+/* The writer's envelope filter (filter.c), in memory only: hashes a
+ * 512-bit block holds before the filter is rebuilt larger. */
+#define STI_FILTER_PER_BLOCK 32
+struct sti_filter {
+	uint64_t *bits;
+	uint64_t nblocks; /* of 512 bits; a power of 2 */
+	uint64_t n; /* hashes added */
+	int failed; /* the last build failed: no retry until reset */
+};
+
 /* Merge watermarks (meta "ibuf"). */
 struct sti_wmeta {
 	unsigned cursor;
@@ -171,6 +183,7 @@ struct st_store {
 	uint8_t *segbuf; /* segsize bytes, writer scratch */
 	uint8_t *tilebuf; /* one full tile record, writer scratch */
 	struct sti_ibuf ibuf;
+	struct sti_filter envf;
 	uint64_t ibuf_max; /* bytes */
 	uint64_t ibuf_entries_max; /* journal length */
 	int lockfd; /* flock()ed data directory (writer) */
@@ -192,7 +205,6 @@ struct sti_wtxn {
 	 * sti_wend() when dirty and adopted once committed. */
 	uint8_t dig[ST_NDB][STI_DIG_LEN];
 	int digdirty;
-	struct evp_md_ctx_st *md;
 };
 
 /* env.c */
@@ -220,8 +232,8 @@ int sti_get(struct st_store *st, MDB_txn *txn, enum sti_db db, const void *k,
 
 /* digest.c */
 int sti_dig_tracked(enum sti_db db);
-int sti_dig_rec(struct evp_md_ctx_st *md, uint8_t sum[STI_DIG_LEN],
-    enum sti_db db, const MDB_val *k, const MDB_val *v, int sub);
+void sti_dig_rec(uint8_t sum[STI_DIG_LEN], enum sti_db db, const MDB_val *k,
+    const MDB_val *v, int sub);
 void sti_dig_sub(uint8_t sum[STI_DIG_LEN], const uint8_t h[STI_DIG_LEN]);
 int sti_dig_put(
     struct st_store *st, MDB_txn *txn, const uint8_t sums[ST_NDB][STI_DIG_LEN]);
@@ -290,6 +302,7 @@ void sti_ibuf_free(struct sti_ibuf *b);
 void sti_ibuf_reset(struct sti_ibuf *b, const uint64_t *w, uint64_t end);
 int sti_ibuf_add_hash(
     struct sti_ibuf *b, int which, const pr_hash h, uint64_t idx);
+void sti_ibuf_prefetch(const struct sti_ibuf *b, int which, const pr_hash h);
 int sti_ibuf_find(const struct sti_ibuf *b, int which, const pr_hash h,
     uint64_t lo, uint64_t hi, uint64_t *idx);
 int sti_ibuf_add_term(
@@ -301,7 +314,18 @@ int sti_ibuf_shard_items(
 void sti_items_free(struct sti_items *it);
 int sti_ibuf_keep(struct sti_ibuf *b, unsigned s, uint64_t x, int below);
 uint64_t sti_ibuf_lo(const struct sti_ibuf *b, unsigned s);
+uint64_t sti_ibuf_count(const struct sti_ibuf *b, int which);
+void sti_ibuf_each_hash(const struct sti_ibuf *b, int which,
+    void (*fn)(void *ctx, const pr_hash h), void *ctx);
 size_t sti_ibuf_bytes(const struct sti_ibuf *b);
+
+/* filter.c */
+void sti_filter_free(struct sti_filter *f);
+void sti_filter_add(struct sti_filter *f, const pr_hash h);
+int sti_filter_maybe(const struct sti_filter *f, const pr_hash h);
+void sti_filter_prefetch(const struct sti_filter *f, const pr_hash h);
+int sti_filter_build(
+    struct sti_filter *f, struct st_store *st, MDB_txn *txn, uint64_t extra);
 
 /* merge.c */
 int sti_journal_encode(const struct st_append *a, struct pr_buf *b);

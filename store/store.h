@@ -43,7 +43,7 @@
 #include "proto/merkle.h"
 
 /* Store schema version written by this code (meta "version"). */
-#define ST_SCHEMA_VERSION 1
+#define ST_SCHEMA_VERSION 2
 /* Longest index key (ocid, party, item, kind) and state key in bytes:
  * LMDB's key limit for 4 KiB pages. */
 #define ST_KEY_MAX 511

@@ -466,11 +466,20 @@ test_version(void **state)
 	dir = tst_mkdtemp();
 	expect_open(dir, 0, NULL);
 	c = copy_store(dir);
-	pr_store_be32(v, 2);
+	/* Version 1: SHA-256 record digests. */
+	pr_store_be32(v, 1);
 	raw_edit(c, "meta", "version", 7, 0, v, 4);
 	expect_open(c, PR_EVERSION,
-	    "schema version 2; this procured supports "
-	    "version 1");
+	    "schema version 1; this procured supports "
+	    "version 2");
+	tst_rmtree(c);
+	free(c);
+	c = copy_store(dir);
+	pr_store_be32(v, 3);
+	raw_edit(c, "meta", "version", 7, 0, v, 4);
+	expect_open(c, PR_EVERSION,
+	    "schema version 3; this procured supports "
+	    "version 2");
 	tst_rmtree(c);
 	free(c);
 	c = copy_store(dir);
