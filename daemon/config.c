@@ -76,6 +76,8 @@ static const struct conf_opt opts[] = {
         "submissions a second signed by one key (0: unlimited)"),
     U64("map-size-max", map_size_max_mb, 16, 1ULL << 30, "65536",
         "largest database size in MiB"),
+    U64("index-buffer", index_buffer_mb, 1, 4096, "16",
+        "MiB of memory for index keys not yet merged into the store"),
     U64("checkpoint-max-age", checkpoint_max_age_s, 1, 86400, "10",
         "health fails when work waits and the checkpoint is older (s)"),
     U64("verbose", verbose, 0, 3, "0", "log detail: 0 info, 1 debug"),

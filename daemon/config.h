@@ -37,6 +37,7 @@ struct config {
 	uint64_t rate_per_addr;
 	uint64_t rate_per_key;
 	uint64_t map_size_max_mb;
+	uint64_t index_buffer_mb;
 	uint64_t checkpoint_max_age_s;
 	uint64_t verbose;
 	/* Red-flag thresholds (docs/FLAGS.md). */

@@ -266,6 +266,7 @@ open_data_dir(struct procured *d)
 	memset(&sc, 0, sizeof(sc));
 	sc.dir = d->conf.data_dir;
 	sc.map_size_max = d->conf.map_size_max_mb << 20;
+	sc.index_buffer_max = d->conf.index_buffer_mb << 20;
 	sc.errmsg = &note;
 	if ((rc = st_open(&sc, &d->store)) != 0) {
 		log_warnx("store in %s: %s%s%s", d->conf.data_dir,
