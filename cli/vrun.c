@@ -399,6 +399,12 @@ finish(struct vf_run *r, struct vbatch *b)
 			r->failed = 1;
 			if (rc != PR_ECORRUPT)
 				return rc;
+			continue;
+		}
+		/* Admitted: the event may be a later entry's parent. */
+		if (r->pol.events != NULL && it->ev->ocid != NULL) {
+			vf_events_keep(r->pol.events, it->index, it->ev);
+			it->ev = NULL;
 		}
 	}
 	batch_clear(b);
@@ -476,6 +482,10 @@ vf_run_entries(struct vf_run *r)
 		return PR_ENOMEM;
 	}
 	last = pr_tile_count(PR_TILE_ENTRIES, r->size);
+	/* Parents are read again on the main source, by this thread. */
+	if ((rc = vf_events_new(r->src, r->size, &r->pol.events)) != 0)
+		goto free_batches;
+	r->pol.parents = 0;
 	/* Bundles are read ahead on a source of their own. */
 	if ((rc = cl_src_dup(r->src, r->ctx, &fsrc)) != 0 ||
 	    (rc = vf_fetch_start(fsrc, r->start / PR_TILE_WIDTH, last, r->size,
@@ -511,6 +521,14 @@ vf_run_entries(struct vf_run *r)
 		rc = check_top(r);
 free_batches:
 	r->seconds = vf_now() - r->t0;
+	if (r->pol.events != NULL) {
+		uint64_t hits;
+
+		vf_events_stats(r->pol.events, &hits, &r->parent_reads);
+		r->parents = r->pol.parents;
+		vf_events_free(r->pol.events);
+		r->pol.events = NULL;
+	}
 	free(b[0]->jobs);
 	free(b[1]->jobs);
 	pr_buf_free(&b[0]->bundle);
