@@ -280,6 +280,34 @@ prepare_entry(struct vf_run *r, struct vbatch *b, struct vitem *it,
 	return 0;
 }
 
+/*
+ * Bundle n of a data directory cannot be read: the store found it
+ * damaged.  Its deep check names the damaged entry when one is to blame.
+ */
+static int
+damaged_bundle(struct vf_run *r, uint64_t n, const char *why)
+{
+	struct pr_buf m = PR_BUF_INIT;
+	uint64_t bad = VF_NO_ENTRY, first = n * PR_TILE_WIDTH;
+	char msg[sizeof(r->fail.msg)];
+	int rc;
+
+	snprintf(msg, sizeof(msg), "%s", why);
+	rc = cl_src_deep_check(r->src, &bad, &m);
+	if (rc == PR_ECORRUPT && bad != VF_NO_ENTRY && bad >= first &&
+	    bad < first + PR_TILE_WIDTH)
+		rc = vfail(r, bad, "store_damaged",
+		    "entry %llu of bundle %llu is damaged: %s",
+		    (unsigned long long)bad, (unsigned long long)n,
+		    m.len ? (char *)m.data : msg);
+	else
+		rc = vfail(r, first, "store_damaged",
+		    "entry bundle %llu cannot be read: %s",
+		    (unsigned long long)n, msg);
+	pr_buf_free(&m);
+	return rc;
+}
+
 /* First stage for bundle n, up to its first failure. */
 static int
 prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
@@ -296,9 +324,7 @@ prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 	if ((rc = vf_fetch_get(r->fetch, n, &b->bundle, &r->tile0)) ==
 	    PR_ECORRUPT)
 		/* A damaged store: a failure, not a wait for the next one. */
-		return vfail(r, n * PR_TILE_WIDTH, "store_damaged",
-		    "entry bundle %llu cannot be read: %s",
-		    (unsigned long long)n, pr_errmsg(rc));
+		return damaged_bundle(r, n, pr_errmsg(rc));
 	if (rc != 0)
 		return rc;
 	r->bundles++;
