@@ -34,7 +34,7 @@ struct vitem {
 	int64_t log_time;
 	struct pr_dsse *env;
 	struct pr_event *ev;
-	struct pr_buf pae;
+	size_t pae_off, pae_len; /* its PAE in the batch's pae */
 	size_t job0, njobs;
 	int bad; /* failed in the first stage: no rules for it */
 };
@@ -43,7 +43,12 @@ struct vbatch {
 	struct pr_buf bundle;
 	struct vitem items[PR_TILE_WIDTH];
 	size_t nitems;
+	/* Every entry's PAE in one buffer (one allocation a batch, not one
+	 * an entry: large requests from a heap full of small objects are
+	 * what malloc does slowest); jobs point into it once it is full. */
+	struct pr_buf pae;
 	struct vf_job *jobs;
+	size_t *joboff; /* offset of each job's PAE in pae */
 	size_t njobs, capjobs;
 	struct vf_batch pb;
 	int submitted; /* pb is with the pool until finish() */
@@ -183,7 +188,6 @@ item_clear(struct vitem *it)
 {
 	pr_dsse_free(it->env);
 	pr_event_free(it->ev);
-	pr_buf_free(&it->pae);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -197,26 +201,32 @@ batch_clear(struct vbatch *b)
 	b->nitems = 0;
 	b->njobs = 0;
 	pr_buf_reset(&b->bundle);
+	pr_buf_reset(&b->pae);
 }
 
 static int
-add_job(struct vbatch *b, const struct pr_key *k, const struct pr_buf *pae,
+add_job(struct vbatch *b, const struct pr_key *k, const struct vitem *it,
     const struct pr_entry_sig *s)
 {
 	struct vf_job *j;
+	size_t *o;
 
 	if (b->njobs == b->capjobs) {
 		size_t cap = b->capjobs ? b->capjobs * 2 : 512;
 
+		if ((o = realloc(b->joboff, cap * sizeof(*o))) == NULL)
+			return PR_ENOMEM;
+		b->joboff = o;
 		if ((j = realloc(b->jobs, cap * sizeof(*j))) == NULL)
 			return PR_ENOMEM;
 		b->jobs = j;
 		b->capjobs = cap;
 	}
+	b->joboff[b->njobs] = it->pae_off;
 	j = &b->jobs[b->njobs++];
 	j->key = k;
-	j->msg = pae->data;
-	j->msglen = pae->len;
+	j->msg = NULL; /* set by prepare() */
+	j->msglen = it->pae_len;
 	j->sig = s->sig;
 	j->siglen = s->siglen;
 	j->ok = 0;
@@ -263,16 +273,18 @@ prepare_entry(struct vf_run *r, struct vbatch *b, struct vitem *it,
 	if (it->ev->kind == PR_KIND_KEY_GRANT &&
 	    (rc = vf_state_add_key(r->st, it->ev->public_key, NULL)) != 0)
 		return rc;
+	it->pae_off = b->pae.len;
 	if ((rc = pr_entry_to_dsse(&ent, &it->env)) != 0 ||
 	    (rc = pr_dsse_pae(ent.payload_type, ent.payload_type_len,
-	         ent.payload, ent.payload_len, &it->pae)) != 0)
+	         ent.payload, ent.payload_len, &b->pae)) != 0)
 		return rc;
+	it->pae_len = b->pae.len - it->pae_off;
 	it->job0 = b->njobs;
 	for (i = 0; i < ent.nsigs; i++) {
 		k = ent.sigs[i].keyid ? vf_state_key(r->st, ent.sigs[i].keyid,
 		                            ent.sigs[i].keyidlen)
 		                      : NULL;
-		if ((rc = add_job(b, k, &it->pae, &ent.sigs[i])) != 0)
+		if ((rc = add_job(b, k, it, &ent.sigs[i])) != 0)
 			return rc;
 	}
 	it->njobs = ent.nsigs;
@@ -386,7 +398,10 @@ static int
 prepare(struct vf_run *r, struct vbatch *b, uint64_t n)
 {
 	int rc = prepare_bundle(r, b, n);
+	size_t j;
 
+	for (j = 0; j < b->njobs; j++)
+		b->jobs[j].msg = b->pae.data + b->joboff[j];
 	b->pb.jobs = b->jobs;
 	b->pb.n = b->njobs;
 	vf_pool_submit(r->pool, &b->pb);
@@ -555,8 +570,11 @@ free_batches:
 		vf_events_free(r->pol.events);
 		r->pol.events = NULL;
 	}
-	free(b[0]->jobs);
-	free(b[1]->jobs);
+	for (k = 0; k < 2; k++) {
+		free(b[k]->jobs);
+		free(b[k]->joboff);
+		pr_buf_free(&b[k]->pae);
+	}
 	pr_buf_free(&b[0]->bundle);
 	pr_buf_free(&b[1]->bundle);
 	pr_buf_free(&r->tile0);

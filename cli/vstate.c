@@ -314,6 +314,11 @@ decode(struct rd *r, struct vf_state *s)
 		    (rc = vf_state_add_key(s, p, NULL)) != 0)
 			return rc;
 	n = take_be(r, 8);
+	/* The file holds at least 8 bytes an entry. */
+	if (n > (r->len - r->off) / 8)
+		return PR_ECORRUPT;
+	if ((rc = cl_kv_reserve(s->kv, (size_t)n)) != 0)
+		return rc;
 	for (i = 0; i < n && !r->bad; i++) {
 		size_t klen = (size_t)take_be(r, 4);
 		const uint8_t *key = take(r, klen);
