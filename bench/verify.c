@@ -2,12 +2,17 @@
  * Generator for bench/verify.sh: a data directory holding a log of n
  * signed entries, written through store/ as the daemon writes it.
  *
- *	build/bench/verify DIR N
+ *	build/bench/verify DIR N [FROM]
  *
- * DIR must not exist.  Entry 0 grants a buyer key (signed by the admin
- * key), entries 1..N-1 are plans signed by the buyer, each with its own
- * process id, logged 1 ms apart; the log key signs a checkpoint after
- * every batch.  Prints the log's verifier key and the admin's, one a line.
+ * Without FROM, DIR must not exist and gets entries 0..N-1; with FROM,
+ * DIR holds entries 0..FROM-1 written by this program and gets
+ * FROM..N-1 (the same entries a single run would have written).  Entry 0
+ * grants a buyer key (signed by the admin key); then come processes of
+ * four events signed by the buyer, each after the one before: a plan, a
+ * tender, and two tender amendments (so three entries in four have a
+ * parent whose chain rules verify checks), logged 1 ms apart; the log
+ * key signs a checkpoint after every batch.  Prints the log's verifier
+ * key and the admin's, one a line.
  */
 #include <sys/stat.h>
 
@@ -56,14 +61,61 @@ sign_cp(void *ctx, uint64_t size, const pr_hash root, struct pr_buf *note)
 	return pr_checkpoint_sign(&cp, ORIGIN, ctx, note);
 }
 
+#define PROCESS 4 /* events a process */
+
+/* The event of entry i > 0: kind and content follow from i alone. */
 static int
-make_entry(
-    uint64_t i, struct pr_key *admin, struct pr_key *buyer, struct pr_buf *out)
+event_json(uint64_t i, const char *parent, struct pr_buf *json)
+{
+	unsigned long long p = (i - 1) / PROCESS, k = (i - 1) % PROCESS;
+	char head[256];
+
+	snprintf(head, sizeof(head),
+	    "{\"schema\":1,\"ocid\":\"ocds-pr0kz1-B-%08llu\",\"date\":"
+	    "\"2026-01-01T00:00:00Z\",\"buyer\":{\"id\":\"%s\",\"name\":"
+	    "\"Больница %llu\"},",
+	    p, BUYER, p);
+	if (k == 0)
+		return pr_buf_printf(json,
+		    "%s\"kind\":\"plan\",\"title\":\"Medicines for 2026\","
+		    "\"value\":{\"amount\":\"%llu.00\",\"currency\":\"KZT\"},"
+		    "\"fundingSource\":\"OSMS\"}",
+		    head, 1000 + p);
+	if (k == 1)
+		return pr_buf_printf(json,
+		    "%s\"kind\":\"tender\",\"parent\":\"%s\",\"id\":"
+		    "\"T-%llu\",\"title\":\"Amoxicillin 2026\",\"items\":[{"
+		    "\"id\":\"1\",\"description\":\"Amoxicillin 500 mg\","
+		    "\"classification\":{\"scheme\":\"ATC\",\"id\":"
+		    "\"J01CA04\"},\"quantity\":%llu,\"unit\":{\"code\":"
+		    "\"H87\",\"name\":\"capsule\"},\"unitPrice\":{"
+		    "\"amount\":\"28.50\",\"currency\":\"KZT\"}}],"
+		    "\"value\":{\"amount\":\"%llu.00\",\"currency\":\"KZT\"},"
+		    "\"procurementMethod\":\"open\",\"awardCriteria\":"
+		    "\"priceOnly\",\"tenderPeriod\":{\"startDate\":"
+		    "\"2026-01-01T00:00:00Z\",\"endDate\":"
+		    "\"2026-03-01T00:00:00Z\"},\"fundingSource\":\"OSMS\"}",
+		    head, parent, p, 1000 + p, 1000 + p);
+	return pr_buf_printf(json,
+	    "%s\"kind\":\"tender.amend\",\"parent\":\"%s\",\"rationale\":"
+	    "\"Amendment %llu: the bid deadline moves by a week.\","
+	    "\"tenderPeriod\":{\"startDate\":\"2026-01-01T00:00:00Z\","
+	    "\"endDate\":\"2026-03-%02lluT00:00:00Z\"}}",
+	    head, parent, k - 1, 7 * k);
+}
+
+/* Entry i, after the entry whose leaf hash is prev (i > 0); its leaf
+ * hash replaces prev. */
+static int
+make_entry(uint64_t i, struct pr_key *admin, struct pr_key *buyer, pr_hash prev,
+    struct pr_buf *out)
 {
 	struct pr_buf pub = PR_BUF_INIT, json = PR_BUF_INIT;
+	char parent[2 * PR_HASH_LEN + 1];
 	struct pr_dsse *e;
 	int rc;
 
+	pr_hex_encode(prev, PR_HASH_LEN, parent);
 	if (i == 0)
 		rc = pr_b64_encode(
 		         &pub, pr_key_raw_public(buyer), PR_KEY_PUB_LEN) != 0 ||
@@ -73,20 +125,13 @@ make_entry(
 		        "\"roles\":[\"buyer\"],\"publicKey\":\"%s\"}",
 		        BUYER, (char *)pub.data) != 0;
 	else
-		rc = pr_buf_printf(&json,
-		         "{\"schema\":1,\"ocid\":\"ocds-pr0kz1-B-%08llu\","
-		         "\"kind\":\"plan\",\"date\":\"2026-01-01T00:00:00Z\","
-		         "\"buyer\":{\"id\":\"%s\",\"name\":\"Больница %llu\"},"
-		         "\"title\":\"Medicines for 2026\",\"value\":{"
-		         "\"amount\":\"%llu.00\",\"currency\":\"KZT\"},"
-		         "\"fundingSource\":\"OSMS\"}",
-		         (unsigned long long)i, BUYER, (unsigned long long)i,
-		         (unsigned long long)(1000 + i)) != 0;
+		rc = event_json(i, parent, &json) != 0;
 	pr_buf_free(&pub);
 	if (rc != 0) {
 		pr_buf_free(&json);
 		return PR_ENOMEM;
 	}
+	pr_buf_reset(out);
 	if ((rc = pr_dsse_new(PR_DSSE_PAYLOAD_TYPE, json.data, json.len, &e)) ==
 	    0) {
 		if ((rc = pr_dsse_sign(e, i == 0 ? admin : buyer)) == 0)
@@ -94,6 +139,8 @@ make_entry(
 		pr_dsse_free(e);
 	}
 	pr_buf_free(&json);
+	if (rc == 0)
+		pr_merkle_leaf_hash(out->data, out->len, prev);
 	return rc;
 }
 
@@ -106,14 +153,19 @@ main(int argc, char **argv)
 	struct st_appended *r;
 	struct pr_buf *e, vk = PR_BUF_INIT;
 	struct pr_key *log, *admin, *buyer;
-	unsigned long long n, i, k, m;
+	unsigned long long n, from = 0, i, k = 0, m;
+	pr_hash prev, root;
+	uint64_t size = 0;
 	int rc;
 
-	if (argc != 3 || (n = strtoull(argv[2], NULL, 10)) == 0) {
-		fprintf(stderr, "usage: verify DIR N\n");
+	if ((argc != 3 && argc != 4) ||
+	    (n = strtoull(argv[2], NULL, 10)) == 0 ||
+	    (argc == 4 &&
+	        ((from = strtoull(argv[3], NULL, 10)) == 0 || from >= n))) {
+		fprintf(stderr, "usage: verify DIR N [FROM]\n");
 		return 2;
 	}
-	if (mkdir(argv[1], 0700) != 0) {
+	if (from == 0 && mkdir(argv[1], 0700) != 0) {
 		fprintf(stderr, "verify: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
@@ -127,18 +179,30 @@ main(int argc, char **argv)
 		fprintf(stderr, "verify: %s: %s\n", argv[1], pr_strerror(rc));
 		return 1;
 	}
+	if (from != 0 && (st_tree(st, &size, root) != 0 || size != from)) {
+		fprintf(stderr, "verify: %s holds %llu entries, not %llu\n",
+		    argv[1], (unsigned long long)size, from);
+		st_close(st);
+		return 1;
+	}
 	a = calloc(BATCH, sizeof(*a));
 	r = calloc(BATCH, sizeof(*r));
 	e = calloc(BATCH, sizeof(*e));
 	if (a == NULL || r == NULL || e == NULL)
 		return 1;
-	for (i = 0; i < n; i += m) {
+	/* The parent of entry from: the process's entries before it. */
+	memset(prev, 0, sizeof(prev));
+	if (from > 1)
+		for (i = from - 1 - (from - 2) % PROCESS; i < from; i++)
+			if ((rc = make_entry(i, admin, buyer, prev, &e[0])) !=
+			    0)
+				goto fail;
+	for (i = from; i < n; i += m) {
 		m = n - i < BATCH ? n - i : BATCH;
 		memset(a, 0, m * sizeof(*a));
 		for (k = 0; k < m; k++) {
-			pr_buf_reset(&e[k]);
-			if ((rc = make_entry(i + k, admin, buyer, &e[k])) !=
-			        0 ||
+			if ((rc = make_entry(
+			         i + k, admin, buyer, prev, &e[k])) != 0 ||
 			    (rc = pr_entry_envelope_hash(
 			         e[k].data, e[k].len, a[k].envelope_hash)) != 0)
 				goto fail;

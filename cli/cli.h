@@ -193,6 +193,23 @@ int cl_money_get(const json_t *v, int64_t *minor, char cur[4], unsigned *exp);
 /* Format minor units as a decimal string with exp fraction digits. */
 void cl_money_str(int64_t minor, unsigned exp, char *buf, size_t size);
 
+/*
+ * A progress line on standard error for long work, only when standard
+ * error is a terminal (nothing at all otherwise), redrawn at most four
+ * times a second: "what: done/total (x%), rate/s, ETA m:ss", or without
+ * a total (0) "what: done, rate/s".  cl_progress_end() erases it.
+ */
+struct cl_progress {
+	const char *what;
+	int on;
+	double t0, shown;
+};
+
+void cl_progress_start(
+    const struct cl_ctx *ctx, struct cl_progress *p, const char *what);
+void cl_progress_show(struct cl_progress *p, uint64_t done, uint64_t total);
+void cl_progress_end(struct cl_progress *p);
+
 /* Percent-encode s for a query string value, appended to out. */
 int cl_url_escape(struct pr_buf *out, const char *s);
 

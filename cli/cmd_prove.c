@@ -356,6 +356,7 @@ cmd_export(struct cl_ctx *ctx, const struct cl_args *a)
 	struct pr_buf note = PR_BUF_INIT, b = PR_BUF_INIT, out = PR_BUF_INIT;
 	struct pr_tile_bundle_iter it;
 	struct pr_checkpoint cp;
+	struct cl_progress pg;
 	struct pr_tile t;
 	struct cl_src *src;
 	const char *v, *dir = cl_opt(a, CL_O_DATADIR);
@@ -391,7 +392,11 @@ cmd_export(struct cl_ctx *ctx, const struct cl_args *a)
 	end = limit < cp.size - (first < cp.size ? first : cp.size)
 	    ? first + limit
 	    : cp.size;
+	/* A progress line, unless the lines themselves go to the terminal. */
+	cl_progress_start(ctx, &pg, "export: entries");
+	pg.on = pg.on && !ctx->out_tty;
 	for (i = first; i < end; i = (n + 1) * PR_TILE_WIDTH) {
+		cl_progress_show(&pg, i - first, end - first);
 		n = i / PR_TILE_WIDTH;
 		t.level = PR_TILE_ENTRIES;
 		t.index = n;
@@ -425,6 +430,7 @@ cmd_export(struct cl_ctx *ctx, const struct cl_args *a)
 			break;
 		}
 	}
+	cl_progress_end(&pg);
 	pr_checkpoint_clear(&cp);
 free_src:
 	cl_src_free(src);

@@ -367,6 +367,7 @@ cmd_search(struct cl_ctx *ctx, const struct cl_args *a)
 	};
 	struct pr_buf base = PR_BUF_INIT, q = PR_BUF_INIT;
 	struct cl_table t;
+	struct cl_progress pg;
 	const char *cursor = NULL, *lim = cl_opt(a, CL_O_LIMIT);
 	char *end, *cur = NULL;
 	unsigned long long limit = 0, got = 0, page;
@@ -393,7 +394,10 @@ cmd_search(struct cl_ctx *ctx, const struct cl_args *a)
 	if (rc != 0 || (all = json_array()) == NULL)
 		return cl_err_rc(rc ? rc : PR_ENOMEM, "%s", "");
 	cl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
+	/* Pages of a large search take a while: say how far it got. */
+	cl_progress_start(ctx, &pg, "search: results");
 	for (;;) {
+		cl_progress_show(&pg, got, limit);
 		page = limit && limit - got < 1000 ? limit - got : 1000;
 		pr_buf_reset(&q);
 		if ((rc = pr_buf_printf(&q, "/v1/search%s&limit=%llu",
@@ -438,6 +442,7 @@ cmd_search(struct cl_ctx *ctx, const struct cl_args *a)
 		}
 		cursor = cur;
 	}
+	cl_progress_end(&pg);
 	if (ex == 0) {
 		if (ctx->mode == CL_JSON) {
 			json_t *doc = json_pack("{s:O, s:I}", "results", all,

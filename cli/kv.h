@@ -4,9 +4,11 @@
  * leaf hash, process heads, bid commitments: proto/policy.h's keys) and
  * its small key caches.
  *
- * Keys and values are copied.  Each entry may also carry a pointer the
- * caller owns (ptr), released by the free function given to
- * cl_kv_free().  Not thread-safe.
+ * Keys and values are copied into large blocks the map owns (millions of
+ * long-lived small objects kept out of malloc's way), freed with the
+ * map; a value replaced by a longer one stays in its block until then.
+ * Each entry may also carry a pointer the caller owns (ptr), released by
+ * the free function given to cl_kv_free().  Not thread-safe.
  */
 #ifndef CL_KV_H
 #define CL_KV_H
@@ -19,6 +21,8 @@ struct cl_kv_ent {
 	size_t klen;
 	char *val; /* NUL-terminated copy */
 	size_t vlen;
+	size_t vcap; /* bytes at val */
+	uint64_t hash; /* of the key */
 	void *ptr;
 };
 
@@ -28,6 +32,10 @@ int cl_kv_new(struct cl_kv **out);
 /* Free the map; free_ptr (may be NULL) is called on every non-NULL ptr. */
 void cl_kv_free(struct cl_kv *kv, void (*free_ptr)(void *));
 
+/* Make room for n entries in all without growing (a map read back from
+ * a file: entries put in the order of another table's slots would
+ * otherwise crowd a smaller table's probe sequences). */
+int cl_kv_reserve(struct cl_kv *kv, size_t n);
 /* The entry for key, or NULL. */
 struct cl_kv_ent *cl_kv_find(
     const struct cl_kv *kv, const char *key, size_t klen);

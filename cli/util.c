@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -22,12 +23,19 @@
 /* Largest JSON answer accepted from a server. */
 #define CL_MAX_ANSWER (64u << 20)
 
+/* A progress line is on the terminal: a message erases it first. */
+static int progress_drawn;
+
 void
 cl_errx(const char *fmt, ...)
 {
 	va_list ap;
 
 	fflush(stdout);
+	if (progress_drawn) {
+		fputs("\r\033[K", stderr);
+		progress_drawn = 0;
+	}
 	fputs("procurectl: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -302,4 +310,55 @@ cl_money_str(int64_t minor, unsigned exp, char *buf, size_t size)
 
 	pr_decimal_format(minor, exp, tmp, sizeof(tmp));
 	snprintf(buf, size, "%s", tmp);
+}
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+cl_progress_start(
+    const struct cl_ctx *ctx, struct cl_progress *p, const char *what)
+{
+	p->what = what;
+	p->on = ctx->err_tty;
+	p->t0 = p->shown = mono_now();
+}
+
+void
+cl_progress_show(struct cl_progress *p, uint64_t done, uint64_t total)
+{
+	double now, rate;
+	unsigned long eta;
+
+	if (!p->on || (now = mono_now()) - p->shown < 0.25)
+		return;
+	p->shown = now;
+	progress_drawn = 1;
+	rate = now > p->t0 ? (double)done / (now - p->t0) : 0;
+	if (total == 0) {
+		fprintf(stderr, "\r\033[K%s: %llu, %.0f/s", p->what,
+		    (unsigned long long)done, rate);
+		return;
+	}
+	eta = rate > 0 && total > done
+	    ? (unsigned long)((double)(total - done) / rate)
+	    : 0;
+	fprintf(stderr, "\r\033[K%s: %llu/%llu (%.1f%%), %.0f/s, ETA %lu:%02lu",
+	    p->what, (unsigned long long)done, (unsigned long long)total,
+	    100.0 * (double)done / (double)total, rate, eta / 60, eta % 60);
+}
+
+void
+cl_progress_end(struct cl_progress *p)
+{
+	if (p->on && progress_drawn)
+		fputs("\r\033[K", stderr);
+	progress_drawn = 0;
+	p->on = 0;
 }

@@ -147,6 +147,12 @@ report(struct cl_ctx *ctx, const struct vf_run *r,
 		    (json_int_t)r->hash_tiles, "seconds", r->seconds,
 		    "entries_per_second", rate);
 
+		if (j != NULL) {
+			json_object_set_new(j, "parents_checked",
+			    json_integer((json_int_t)r->parents));
+			json_object_set_new(j, "parent_bundles_read",
+			    json_integer((json_int_t)r->parent_reads));
+		}
 		if (j != NULL && r->failed)
 			json_object_set_new(j, "failure",
 			    json_pack("{s:o, s:s, s:s}", "index",
@@ -176,6 +182,10 @@ report(struct cl_ctx *ctx, const struct vf_run *r,
 	printf("checked      %llu entries, %llu signatures, %llu bytes\n",
 	    (unsigned long long)r->entries, (unsigned long long)r->sigs,
 	    (unsigned long long)r->bytes);
+	printf("chains       %llu parent events checked, %llu entry bundles "
+	       "read again for them\n",
+	    (unsigned long long)r->parents,
+	    (unsigned long long)r->parent_reads);
 	printf("fetched      %llu entry bundles, %llu hash tiles\n",
 	    (unsigned long long)r->bundles, (unsigned long long)r->hash_tiles);
 	printf("time         %.2f s, %.0f entries/s, %u threads\n", r->seconds,
@@ -376,6 +386,8 @@ done:
 	o->size = cp.size;
 	o->entries = r.entries;
 	o->sigs = r.sigs;
+	o->parents = r.parents;
+	o->parent_reads = r.parent_reads;
 	ex = r.failed ? CL_EXIT_FAIL : CL_EXIT_OK;
 clear_cp:
 	pr_checkpoint_clear(&cp);

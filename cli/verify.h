@@ -103,11 +103,48 @@ struct vf_entry {
 	uint32_t valid; /* bit i: signature i verified with its keyid's key */
 };
 
-/* The rules' context: the replayed state and the log's admin keys. */
+struct cl_src;
+
+/*
+ * The events of verified entries, for the chain rules between an event
+ * and its parent (pr_event_check_parent()).  The second stage keeps each
+ * admitted entry's event; a parent not among the last few thousand kept
+ * (or verified by an earlier run) is read again from src (whole entry
+ * bundles of the tree of size entries, the last few kept), its leaf hash
+ * compared with the one verified before, and parsed.  src is used only
+ * by the calling thread.
+ */
+struct vf_events;
+
+int vf_events_new(struct cl_src *src, uint64_t size, struct vf_events **out);
+void vf_events_free(struct vf_events *c);
+/* Keep ev (ownership moves to c) as the event of entry index. */
+void vf_events_keep(struct vf_events *c, uint64_t index, struct pr_event *ev);
+/*
+ * The event of entry index, whose leaf hash is leaf: borrowed, valid
+ * until the next call on c.  PR_ECORRUPT with f filled (at index) when
+ * the entry read again differs from the one verified; the source's error
+ * when it cannot be read.
+ */
+int vf_events_get(struct vf_events *c, uint64_t index, const uint8_t *leaf,
+    struct pr_event **out, struct vf_fail *f);
+/* How many parents were found kept, and how many bundles read again. */
+void vf_events_stats(
+    const struct vf_events *c, uint64_t *hits, uint64_t *reads);
+
+/*
+ * The rules' context: the replayed state, the log's admin keys, and the
+ * events of verified entries (NULL: the chain rules are not applied).
+ */
 struct vf_policy {
 	struct vf_state *state;
 	const struct pr_key *const *admins;
 	size_t nadmins;
+	struct vf_events *events;
+	/* private, during vf_policy_check() */
+	struct vf_fail *fail;
+	int src_rc; /* a source error while reading a parent */
+	uint64_t parents; /* parent events the chain rules read */
 };
 
 /*
@@ -116,15 +153,18 @@ struct vf_policy {
  * verify calls the shared rules engine (proto/policy.h: pr_policy_check(),
  * the rules the daemon applied when it logged the entry: known, valid and
  * unrevoked keys, which party may sign which kind, parent links and
- * transitions, deadlines on the log's clock, sealed bids) and applies the
- * entry's changes to the state.  Returns 0, or PR_ECORRUPT with f filled
- * (the rule's stable code and its message).
+ * transitions, the chain rules between an event and its parent's event,
+ * deadlines on the log's clock, sealed bids) and applies the entry's
+ * changes to the state; an event's l/<leaf> record also gets its entry
+ * index ("index"), so its parent can be found again.  Returns 0, or
+ * PR_ECORRUPT with f filled (the rule's stable code and its message), or
+ * the source's error (with pr_errmsg() detail) when a parent could not
+ * be read.
  */
 int vf_policy_check(
     struct vf_policy *p, const struct vf_entry *e, struct vf_fail *f);
 
 struct cl_ctx;
-struct cl_src;
 struct vf_pool;
 struct vf_fetch;
 
@@ -142,6 +182,7 @@ struct vf_run {
 	int progress; /* show progress on stderr */
 	/* what was checked */
 	uint64_t entries, sigs, bytes, hash_tiles, bundles;
+	uint64_t parents, parent_reads; /* chain rules: parents, re-reads */
 	double seconds;
 	/* private */
 	uint64_t start;
@@ -165,6 +206,7 @@ struct vf_outcome {
 	uint64_t previous; /* tree size of the state file, 0 if none */
 	uint64_t size; /* tree size verified */
 	uint64_t entries, sigs;
+	uint64_t parents, parent_reads;
 };
 
 struct cl_args;

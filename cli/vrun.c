@@ -34,7 +34,7 @@ struct vitem {
 	int64_t log_time;
 	struct pr_dsse *env;
 	struct pr_event *ev;
-	struct pr_buf pae;
+	size_t pae_off, pae_len; /* its PAE in the batch's pae */
 	size_t job0, njobs;
 	int bad; /* failed in the first stage: no rules for it */
 };
@@ -43,7 +43,12 @@ struct vbatch {
 	struct pr_buf bundle;
 	struct vitem items[PR_TILE_WIDTH];
 	size_t nitems;
+	/* Every entry's PAE in one buffer (one allocation a batch, not one
+	 * an entry: large requests from a heap full of small objects are
+	 * what malloc does slowest); jobs point into it once it is full. */
+	struct pr_buf pae;
 	struct vf_job *jobs;
+	size_t *joboff; /* offset of each job's PAE in pae */
 	size_t njobs, capjobs;
 	struct vf_batch pb;
 	int submitted; /* pb is with the pool until finish() */
@@ -183,7 +188,6 @@ item_clear(struct vitem *it)
 {
 	pr_dsse_free(it->env);
 	pr_event_free(it->ev);
-	pr_buf_free(&it->pae);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -197,26 +201,32 @@ batch_clear(struct vbatch *b)
 	b->nitems = 0;
 	b->njobs = 0;
 	pr_buf_reset(&b->bundle);
+	pr_buf_reset(&b->pae);
 }
 
 static int
-add_job(struct vbatch *b, const struct pr_key *k, const struct pr_buf *pae,
+add_job(struct vbatch *b, const struct pr_key *k, const struct vitem *it,
     const struct pr_entry_sig *s)
 {
 	struct vf_job *j;
+	size_t *o;
 
 	if (b->njobs == b->capjobs) {
 		size_t cap = b->capjobs ? b->capjobs * 2 : 512;
 
+		if ((o = realloc(b->joboff, cap * sizeof(*o))) == NULL)
+			return PR_ENOMEM;
+		b->joboff = o;
 		if ((j = realloc(b->jobs, cap * sizeof(*j))) == NULL)
 			return PR_ENOMEM;
 		b->jobs = j;
 		b->capjobs = cap;
 	}
+	b->joboff[b->njobs] = it->pae_off;
 	j = &b->jobs[b->njobs++];
 	j->key = k;
-	j->msg = pae->data;
-	j->msglen = pae->len;
+	j->msg = NULL; /* set by prepare() */
+	j->msglen = it->pae_len;
 	j->sig = s->sig;
 	j->siglen = s->siglen;
 	j->ok = 0;
@@ -263,21 +273,51 @@ prepare_entry(struct vf_run *r, struct vbatch *b, struct vitem *it,
 	if (it->ev->kind == PR_KIND_KEY_GRANT &&
 	    (rc = vf_state_add_key(r->st, it->ev->public_key, NULL)) != 0)
 		return rc;
+	it->pae_off = b->pae.len;
 	if ((rc = pr_entry_to_dsse(&ent, &it->env)) != 0 ||
 	    (rc = pr_dsse_pae(ent.payload_type, ent.payload_type_len,
-	         ent.payload, ent.payload_len, &it->pae)) != 0)
+	         ent.payload, ent.payload_len, &b->pae)) != 0)
 		return rc;
+	it->pae_len = b->pae.len - it->pae_off;
 	it->job0 = b->njobs;
 	for (i = 0; i < ent.nsigs; i++) {
 		k = ent.sigs[i].keyid ? vf_state_key(r->st, ent.sigs[i].keyid,
 		                            ent.sigs[i].keyidlen)
 		                      : NULL;
-		if ((rc = add_job(b, k, &it->pae, &ent.sigs[i])) != 0)
+		if ((rc = add_job(b, k, it, &ent.sigs[i])) != 0)
 			return rc;
 	}
 	it->njobs = ent.nsigs;
 	r->sigs += ent.nsigs;
 	return 0;
+}
+
+/*
+ * Bundle n of a data directory cannot be read: the store found it
+ * damaged.  Its deep check names the damaged entry when one is to blame.
+ */
+static int
+damaged_bundle(struct vf_run *r, uint64_t n, const char *why)
+{
+	struct pr_buf m = PR_BUF_INIT;
+	uint64_t bad = VF_NO_ENTRY, first = n * PR_TILE_WIDTH;
+	char msg[sizeof(r->fail.msg)];
+	int rc;
+
+	snprintf(msg, sizeof(msg), "%s", why);
+	rc = cl_src_deep_check(r->src, &bad, &m);
+	if (rc == PR_ECORRUPT && bad != VF_NO_ENTRY && bad >= first &&
+	    bad < first + PR_TILE_WIDTH)
+		rc = vfail(r, bad, "store_damaged",
+		    "entry %llu of bundle %llu is damaged: %s",
+		    (unsigned long long)bad, (unsigned long long)n,
+		    m.len ? (char *)m.data : msg);
+	else
+		rc = vfail(r, first, "store_damaged",
+		    "entry bundle %llu cannot be read: %s",
+		    (unsigned long long)n, msg);
+	pr_buf_free(&m);
+	return rc;
 }
 
 /* First stage for bundle n, up to its first failure. */
@@ -296,9 +336,7 @@ prepare_bundle(struct vf_run *r, struct vbatch *b, uint64_t n)
 	if ((rc = vf_fetch_get(r->fetch, n, &b->bundle, &r->tile0)) ==
 	    PR_ECORRUPT)
 		/* A damaged store: a failure, not a wait for the next one. */
-		return vfail(r, n * PR_TILE_WIDTH, "store_damaged",
-		    "entry bundle %llu cannot be read: %s",
-		    (unsigned long long)n, pr_errmsg(rc));
+		return damaged_bundle(r, n, pr_errmsg(rc));
 	if (rc != 0)
 		return rc;
 	r->bundles++;
@@ -360,7 +398,10 @@ static int
 prepare(struct vf_run *r, struct vbatch *b, uint64_t n)
 {
 	int rc = prepare_bundle(r, b, n);
+	size_t j;
 
+	for (j = 0; j < b->njobs; j++)
+		b->jobs[j].msg = b->pae.data + b->joboff[j];
 	b->pb.jobs = b->jobs;
 	b->pb.n = b->njobs;
 	vf_pool_submit(r->pool, &b->pb);
@@ -399,6 +440,12 @@ finish(struct vf_run *r, struct vbatch *b)
 			r->failed = 1;
 			if (rc != PR_ECORRUPT)
 				return rc;
+			continue;
+		}
+		/* Admitted: the event may be a later entry's parent. */
+		if (r->pol.events != NULL && it->ev->ocid != NULL) {
+			vf_events_keep(r->pol.events, it->index, it->ev);
+			it->ev = NULL;
 		}
 	}
 	batch_clear(b);
@@ -476,6 +523,10 @@ vf_run_entries(struct vf_run *r)
 		return PR_ENOMEM;
 	}
 	last = pr_tile_count(PR_TILE_ENTRIES, r->size);
+	/* Parents are read again on the main source, by this thread. */
+	if ((rc = vf_events_new(r->src, r->size, &r->pol.events)) != 0)
+		goto free_batches;
+	r->pol.parents = 0;
 	/* Bundles are read ahead on a source of their own. */
 	if ((rc = cl_src_dup(r->src, r->ctx, &fsrc)) != 0 ||
 	    (rc = vf_fetch_start(fsrc, r->start / PR_TILE_WIDTH, last, r->size,
@@ -511,8 +562,19 @@ vf_run_entries(struct vf_run *r)
 		rc = check_top(r);
 free_batches:
 	r->seconds = vf_now() - r->t0;
-	free(b[0]->jobs);
-	free(b[1]->jobs);
+	if (r->pol.events != NULL) {
+		uint64_t hits;
+
+		vf_events_stats(r->pol.events, &hits, &r->parent_reads);
+		r->parents = r->pol.parents;
+		vf_events_free(r->pol.events);
+		r->pol.events = NULL;
+	}
+	for (k = 0; k < 2; k++) {
+		free(b[k]->jobs);
+		free(b[k]->joboff);
+		pr_buf_free(&b[k]->pae);
+	}
 	pr_buf_free(&b[0]->bundle);
 	pr_buf_free(&b[1]->bundle);
 	pr_buf_free(&r->tile0);

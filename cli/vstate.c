@@ -4,7 +4,7 @@
  * Layout (integers big-endian):
  *
  *	"procurectl verify state\n"	magic (24 bytes)
- *	u32	version (1)
+ *	u32	version (2; version 1 lacked the entry index of l/ records)
  *	u32 len, origin
  *	u32 len, the last verified signed checkpoint
  *	32	its root hash
@@ -39,7 +39,7 @@
 
 #define MAGIC "procurectl verify state\n"
 #define MAGIC_LEN 24
-#define VERSION 1
+#define VERSION 2 /* 2: l/ records carry the entry's index */
 
 static void
 free_key(void *p)
@@ -283,8 +283,9 @@ decode(struct rd *r, struct vf_state *s)
 	    memcmp(p, MAGIC, MAGIC_LEN) != 0)
 		return pr_errmsg_set(PR_ECORRUPT, "not a verify state file");
 	if (take_be(r, 4) != VERSION)
-		return pr_errmsg_set(
-		    PR_EVERSION, "state file version not supported");
+		return pr_errmsg_set(PR_EVERSION,
+		    "state file of another version of procurectl; remove it "
+		    "to verify from scratch");
 	if ((s->origin = take_str(r, NULL)) == NULL ||
 	    (s->checkpoint = take_str(r, &s->cplen)) == NULL ||
 	    (p = take(r, PR_HASH_LEN)) == NULL)
@@ -313,6 +314,11 @@ decode(struct rd *r, struct vf_state *s)
 		    (rc = vf_state_add_key(s, p, NULL)) != 0)
 			return rc;
 	n = take_be(r, 8);
+	/* The file holds at least 8 bytes an entry. */
+	if (n > (r->len - r->off) / 8)
+		return PR_ECORRUPT;
+	if ((rc = cl_kv_reserve(s->kv, (size_t)n)) != 0)
+		return rc;
 	for (i = 0; i < n && !r->bad; i++) {
 		size_t klen = (size_t)take_be(r, 4);
 		const uint8_t *key = take(r, klen);

@@ -309,7 +309,10 @@ check_chain(const struct pr_policy *p, const struct pr_event *ev,
 		    "reading the parent event: %s", pr_strerror(rc));
 	memset(&e, 0, sizeof(e));
 	rc = pr_event_check_parent(parent, ev, &e);
-	pr_event_free(parent);
+	if (p->release_event != NULL)
+		p->release_event(p->ctx, parent);
+	else
+		pr_event_free(parent);
 	if (rc != 0)
 		return deny(err, PR_ECONFLICT, 409,
 		    e.code ? e.code : "parent_mismatch", e.path, "%s",

@@ -45,6 +45,9 @@ typedef int (*pr_policy_get_fn)(
  * error. */
 typedef int (*pr_policy_event_fn)(
     void *ctx, const uint8_t *leaf, struct pr_event **out);
+/* Give back an event get_event returned, when the caller keeps its
+ * events (a cache) instead of handing each to the rules. */
+typedef void (*pr_policy_release_fn)(void *ctx, struct pr_event *ev);
 
 struct pr_policy {
 	pr_policy_get_fn get;
@@ -52,6 +55,10 @@ struct pr_policy {
 	/* When set, the chain rules between an event and its parent
 	 * (pr_event_check_parent) are applied too. */
 	pr_policy_event_fn get_event;
+	/* When set, the events get_event returns are given back through
+	 * it once the rules are done with them; else the rules free them
+	 * with pr_event_free(). */
+	pr_policy_release_fn release_event;
 	/* Keys that may sign key.grant / key.revoke from the start (the
 	 * log's configured admin keys); more come from grants with the
 	 * admin role. */

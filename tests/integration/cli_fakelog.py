@@ -19,6 +19,8 @@ FIFO the caller reads: the readiness signal).  The log: entry 0 grants a buyer k
                     tree while tiles and bundles are of the honest one
   --page N          /v1/search pages hold N results
   --missing-bundle N  entry bundle N is not found (404)
+  --delay-ms N      entry bundles and search pages are answered N ms late
+                    (a slow server: long enough for a progress line)
 """
 
 import base64
@@ -184,6 +186,7 @@ class Log:
 class Handler(BaseHTTPRequestHandler):
     log = None
     page = 100
+    delay = 0.0
 
     def log_message(self, *args):
         pass
@@ -211,6 +214,8 @@ class Handler(BaseHTTPRequestHandler):
         lg = self.log
         if u.path == "/checkpoint":
             return self.reply(200, lg.checkpoint, "text/plain; charset=utf-8")
+        if u.path.startswith("/tile/entries/") or u.path == "/v1/search":
+            time.sleep(self.delay)
         if u.path.startswith("/tile/"):
             b = lg.files.get(u.path[1:])
             if b is None:
@@ -258,9 +263,11 @@ def main():
     p.add_argument("--bad-root", action="store_true")
     p.add_argument("--page", type=int, default=100)
     p.add_argument("--missing-bundle", type=int, default=None)
+    p.add_argument("--delay-ms", type=int, default=0)
     a = p.parse_args()
     Handler.log = Log(a)
     Handler.page = a.page
+    Handler.delay = a.delay_ms / 1000.0
     with open(os.path.join(a.dir, "vkey"), "w") as f:
         f.write(vkey(ORIGIN, Handler.log.pub) + "\n")
     with open(os.path.join(a.dir, "admin"), "w") as f:

@@ -198,6 +198,41 @@ check_contains "$OUT" '"awardID"' "get shows the event"
 check_eq $? 3 "get past the end: exit 3"
 check_contains "$(cat "$TMP/err")" "404" "with the status"
 
+# Every query in all three forms: a table, one JSON document, and CSV
+# with a header and rows of as many fields (as many rows as the JSON
+# list named ROWS has members, unless ROWS is -).
+modes() { # modes NAME ROWS ARGS...
+	_name=$1 _rows=$2
+	shift 2
+	"$CTL" "$@" >"$TMP/m.txt" 2>"$TMP/m.err" &&
+		"$CTL" --json "$@" >"$TMP/m.json" 2>>"$TMP/m.err" &&
+		"$CTL" --csv "$@" >"$TMP/m.csv" 2>>"$TMP/m.err" ||
+		{ fail "$_name: $(cat "$TMP/m.err")"; return; }
+	"$PY" - "$TMP/m.txt" "$TMP/m.json" "$TMP/m.csv" "$_rows" <<'EOF2' &&
+import csv, json, sys
+txt = open(sys.argv[1], encoding="utf-8").read()
+doc = json.load(open(sys.argv[2], encoding="utf-8"))
+rows = list(csv.reader(open(sys.argv[3], encoding="utf-8", newline="")))
+assert txt.strip(), "an empty table"
+assert isinstance(doc, dict) and doc, "not one JSON object"
+assert len(rows) >= 2, "CSV without rows"
+assert all(len(r) == len(rows[0]) for r in rows), "ragged CSV"
+assert len(set(rows[0])) == len(rows[0]), "repeated CSV columns"
+if sys.argv[4] != "-":
+    assert len(doc[sys.argv[4]]) == len(rows) - 1, \
+        "JSON and CSV disagree on the rows"
+EOF2
+		ok "$_name: a table, one JSON document, CSV" ||
+		fail "$_name: a table, one JSON document, CSV"
+}
+modes "log" - log
+modes "get" - get 6
+modes "process" tree process "$OCID"
+modes "search" results search --party KZ-BIN-151140002468
+modes "prices" - prices ATC:J01CA04 --reference 30.00
+modes "totals" rows totals --by buyer
+modes "flags" - flags
+
 # --- proofs and export ---------------------------------------------------
 "$CTL" prove 6 --vkey "$VKEY" --out "$TMP/p6.proof" >"$TMP/out" ||
 	fail "prove: $(cat "$TMP/out")"
@@ -278,6 +313,36 @@ check_eq "$(cat "$TMP/n")" 11 "export from the data directory"
 
 # --- network errors -------------------------------------------------------
 if stop_procured; then ok "procured stops"; else fail "procured stops"; fi
+
+# --- a changed byte in a copy of the data directory -----------------------
+# Entry 6 (the contract) keeps its payload verbatim in data.mdb: change
+# one byte of a stretch of it found nowhere else in the file.
+mkdir -m 700 "$TMP/copy"
+cp -p "$TMP/data"/* "$TMP/copy/"
+"$PY" - "$TMP/export.jsonl" "$TMP/copy/data.mdb" 6 <<'EOF2' &&
+import base64, json, sys
+lines = open(sys.argv[1]).read().splitlines()
+e = json.loads(lines[int(sys.argv[3])])
+payload = base64.b64decode(e["envelope"]["payload"])
+db = bytearray(open(sys.argv[2], "rb").read())
+for i in range(len(payload) // 2, len(payload) - 32):
+    w = payload[i:i + 32]
+    at = db.find(w)
+    if at >= 0 and db.find(w, at + 1) < 0:
+        db[at + 16] ^= 0x01
+        open(sys.argv[2], "wb").write(bytes(db))
+        sys.exit(0)
+sys.exit(1)
+EOF2
+	ok "one byte of entry 6 changed in the copy" ||
+	fail "one byte of entry 6 changed in the copy"
+"$CTL" verify --vkey "$VKEY" --admin-key "$ADMIN" --data-dir "$TMP/copy" \
+	2>"$TMP/err"
+check_eq $? 1 "verify of the changed copy fails (exit 1)"
+check_contains "$(cat "$TMP/err")" "entry 6:" "and names the changed entry"
+"$CTL" verify --quiet --vkey "$VKEY" --admin-key "$ADMIN" \
+	--data-dir "$TMP/data"
+check_eq $? 0 "the original still verifies"
 "$CTL" log 2>"$TMP/err"
 check_eq $? 3 "no server: exit 3"
 check_eq "$(cat "$TMP/err")" \

@@ -110,6 +110,34 @@ verify
 check_eq "$RC" 3 "a missing entry bundle is a server error (exit 3)"
 check_contains "$ERR" "/tile/entries/001" "naming the bundle"
 
+# A progress line with the rate and the time left, on a terminal only
+# (script(1) gives the command a terminal); nothing extra otherwise.
+fake --size 700 --delay-ms 300
+verify
+check_eq "$RC" 0 "verify on a slow server"
+check_eq "$ERR" "" "no progress line when stderr is not a terminal"
+script -qec "$CTL verify --vkey $VKEY --admin-key $ADMIN" /dev/null \
+	>"$TMP/tty.out" 2>&1
+check_eq $? 0 "verify on a terminal"
+check_contains "$(cat "$TMP/tty.out")" "entries/s, ETA 0:0" \
+	"verify: a progress line with the rate and the time left"
+"$CTL" export >"$TMP/x.jsonl" 2>"$TMP/err"
+check_eq "$(cat "$TMP/err")" "" "export: no progress line off a terminal"
+script -qec "$CTL export >$TMP/x.jsonl" /dev/null >"$TMP/tty.out" 2>&1
+check_contains "$(cat "$TMP/tty.out")" "export: entries: 256/700" \
+	"export: a progress line on a terminal"
+check_eq "$(wc -l <"$TMP/x.jsonl" | tr -d ' ')" 700 \
+	"export writes every entry all the same"
+fake --size 40 --page 3 --delay-ms 50
+script -qec "$CTL --csv search --kind plan >$TMP/s.csv" /dev/null \
+	>"$TMP/tty.out" 2>&1
+check_contains "$(cat "$TMP/tty.out")" "search: results: " \
+	"search: a progress line over many pages"
+"$CTL" --csv search --kind plan >"$TMP/s2.csv" 2>"$TMP/err"
+check_eq "$(cat "$TMP/err")" "" "search: none off a terminal"
+cmp -s "$TMP/s.csv" "$TMP/s2.csv" && ok "the same results either way" ||
+	fail "the same results either way"
+
 # Search follows cursors across pages.
 fake --size 40 --page 3
 "$CTL" --json search --kind plan --limit 10 >"$TMP/s.json"

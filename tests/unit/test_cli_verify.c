@@ -2,8 +2,10 @@
  * Unit tests: procurectl verify (cli/verify.c, vrun.c, vstate.c,
  * vpolicy.c, vpool.c, kv.c) on data directories written through store/:
  * honest logs from scratch and incrementally (across full level-1 hash
- * tiles), forged signatures, unknown keys, broken parent links, forked
- * and shrunk histories against a state file, a wrong verifier key.
+ * tiles), forged signatures, unknown and revoked keys, broken parent
+ * links, chain rules between an event and its parent (from scratch and
+ * with the parent before the state file's checkpoint), forked and shrunk
+ * histories against a state file, a wrong verifier key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 #include "cli/source.c"
 #include "cli/util.c"
 #include "cli/verify.c"
+#include "cli/vevents.c"
 #include "cli/vfetch.c"
 #include "cli/vpolicy.c"
 #include "cli/vpool.c"
@@ -35,13 +38,14 @@
 
 #define ORIGIN "test.procured.example/log"
 #define BUYER "KZ-BIN-090640001233"
+#define SUPPLIER "KZ-BIN-151140002468"
 #define T0 1767225600000ull /* 2026-01-01T00:00:00Z */
 #define BATCH 512
 
 struct fx {
 	char *tmp;
 	char data[512], state[512];
-	struct pr_key *log, *admin, *buyer, *other;
+	struct pr_key *log, *admin, *buyer, *other, *supplier;
 	char vkey[256], adminvk[256];
 	uint64_t t; /* next log time */
 };
@@ -96,6 +100,7 @@ fx_setup(void **state)
 	f->admin = seed_key(2);
 	f->buyer = seed_key(3);
 	f->other = seed_key(4);
+	f->supplier = seed_key(5);
 	vkey_of(f->log, ORIGIN, f->vkey, sizeof(f->vkey));
 	vkey_of(f->admin, "admin", f->adminvk, sizeof(f->adminvk));
 	f->t = T0;
@@ -114,6 +119,7 @@ fx_teardown(void **state)
 	pr_key_free(f->admin);
 	pr_key_free(f->buyer);
 	pr_key_free(f->other);
+	pr_key_free(f->supplier);
 	free(f);
 	return 0;
 }
@@ -177,22 +183,41 @@ plan_json(uint64_t i, const char *parent, char *out, size_t size)
 	    (unsigned long long)(1000 + i));
 }
 
-/* The tender of docs/examples for process ocid after parent. */
+/*
+ * The event of docs/examples/KIND.json for process ocid (NULL: as it is)
+ * after parent (NULL: none), with member name set to the string value when name
+ * is not NULL.
+ */
 static void
-tender_json(const char *ocid, const char *parent, char *out, size_t size)
+example_json(const char *kind, const char *ocid, const char *parent,
+    const char *name, const char *value, char *out, size_t size)
 {
-	json_t *j = json_load_file(
-	    "docs/examples/tender.json", JSON_REJECT_DUPLICATES, NULL);
+	char path[128];
+	json_t *j;
 	char *s;
 
-	assert_non_null(j);
-	json_object_set_new(j, "ocid", json_string(ocid));
-	json_object_set_new(j, "parent", json_string(parent));
+	snprintf(path, sizeof(path), "docs/examples/%s.json", kind);
+	assert_non_null(j = json_load_file(path, JSON_REJECT_DUPLICATES, NULL));
+	if (ocid != NULL)
+		json_object_set_new(j, "ocid", json_string(ocid));
+	if (parent != NULL)
+		json_object_set_new(j, "parent", json_string(parent));
+	else
+		json_object_del(j, "parent");
+	if (name != NULL)
+		json_object_set_new(j, name, json_string(value));
 	assert_non_null(s = json_dumps(j, JSON_COMPACT));
 	assert_true(strlen(s) < size);
 	strcpy(out, s);
 	free(s);
 	json_decref(j);
+}
+
+/* The tender of docs/examples for process ocid after parent. */
+static void
+tender_json(const char *ocid, const char *parent, char *out, size_t size)
+{
+	example_json("tender", ocid, parent, NULL, NULL, out, size);
 }
 
 /* Append entries: st_append_batch in batches, the log signing. */
@@ -419,6 +444,161 @@ test_unknown_key_and_parents(void **state)
 }
 
 static void
+grant_party_json(const struct pr_key *k, const char *party, const char *role,
+    char *out, size_t size)
+{
+	char buf[1024];
+	json_t *j;
+	char *s;
+
+	grant_json(k, role, buf, sizeof(buf));
+	assert_non_null(j = json_loads(buf, 0, NULL));
+	json_object_set_new(
+	    json_object_get(j, "party"), "id", json_string(party));
+	assert_non_null(s = json_dumps(j, JSON_COMPACT));
+	assert_true(strlen(s) < size);
+	strcpy(out, s);
+	free(s);
+	json_decref(j);
+}
+
+/* Append one entry, json signed by k1 (and k2); its leaf hash in hex. */
+static void
+append_one(struct fx *f, const char *json, struct pr_key *k1, struct pr_key *k2,
+    char hex[2 * PR_HASH_LEN + 1])
+{
+	struct pr_buf e = PR_BUF_INIT;
+	struct pr_key *ks[2] = {k1, k2};
+	pr_hash leaf;
+
+	make_entry(f, json, ks, k2 != NULL ? 2 : 1, 0, &e);
+	pr_merkle_leaf_hash(e.data, e.len, leaf);
+	if (hex != NULL)
+		pr_hex_encode(leaf, PR_HASH_LEN, hex);
+	append(f, &e, 1);
+}
+
+#define CHAIN_OCID "ocds-pr0kz1-2026-CHAIN-01"
+#define AWARD_ID "ED-2025-0001-lot-1" /* docs/examples/award.json */
+
+/* Entries 0-4: the buyer's and the supplier's grants, then the plan,
+ * tender and award of one process; the award's leaf hash in award. */
+static void
+append_process(struct fx *f, char award[2 * PR_HASH_LEN + 1])
+{
+	char json[16384], h[2 * PR_HASH_LEN + 1];
+
+	grant_party_json(f->buyer, BUYER, "buyer", json, sizeof(json));
+	append_one(f, json, f->admin, NULL, NULL);
+	grant_party_json(f->supplier, SUPPLIER, "supplier", json, sizeof(json));
+	append_one(f, json, f->admin, NULL, NULL);
+	example_json("plan", CHAIN_OCID, NULL, NULL, NULL, json, sizeof(json));
+	append_one(f, json, f->buyer, NULL, h);
+	example_json("tender", CHAIN_OCID, h, NULL, NULL, json, sizeof(json));
+	append_one(f, json, f->buyer, NULL, h);
+	example_json("award", CHAIN_OCID, h, NULL, NULL, json, sizeof(json));
+	append_one(f, json, f->buyer, NULL, award);
+}
+
+/* A contract after award, co-signed, naming award_id and numbered id. */
+static void
+append_contract(struct fx *f, const char *award, const char *award_id)
+{
+	char json[16384];
+	json_t *j;
+	char *s;
+
+	example_json("contract", CHAIN_OCID, award, "awardID", award_id, json,
+	    sizeof(json));
+	assert_non_null(j = json_loads(json, 0, NULL));
+	json_object_set_new(
+	    j, "id", json_sprintf("C-%llu", (unsigned long long)(f->t - T0)));
+	assert_non_null(s = json_dumps(j, JSON_COMPACT));
+	append_one(f, s, f->buyer, f->supplier, NULL);
+	free(s);
+	json_decref(j);
+}
+
+static void
+test_chain_rules(void **state)
+{
+	struct fx *f = *state;
+	struct vf_outcome o;
+	char award[2 * PR_HASH_LEN + 1];
+
+	/* 5: a contract that names another award than its parent, signed
+	 * by its buyer and its supplier: every rule but the chain's holds
+	 * (the process, the transition award -> contract, the signers). */
+	append_process(f, award);
+	append_contract(f, award, "ED-2025-0001-lot-9");
+	assert_int_equal(run_verify(f, 0, NULL, &o), CL_EXIT_FAIL);
+	assert_int_equal(o.fail.index, 5);
+	assert_string_equal(o.fail.rule, "parent_mismatch");
+	assert_non_null(strstr(o.fail.msg, "/awardID"));
+
+	/* The honest chain passes; every parent was kept, none read
+	 * again. */
+	tst_rmtree(f->data);
+	assert_int_equal(mkdir(f->data, 0700), 0);
+	f->t = T0;
+	append_process(f, award);
+	append_contract(f, award, AWARD_ID);
+	assert_int_equal(run_verify(f, 0, NULL, &o), CL_EXIT_OK);
+	assert_int_equal(o.entries, 6);
+	assert_int_equal(o.parents, 3);
+	assert_int_equal(o.parent_reads, 0);
+}
+
+static void
+test_chain_incremental(void **state)
+{
+	struct fx *f = *state;
+	struct vf_outcome o;
+	char award[2 * PR_HASH_LEN + 1];
+
+	append_process(f, award);
+	assert_int_equal(run_verify(f, 1, NULL, &o), CL_EXIT_OK);
+	/* The contract's parent lies before the state file's checkpoint:
+	 * it is read again from the store, and checked. */
+	append_contract(f, award, AWARD_ID);
+	assert_int_equal(run_verify(f, 1, NULL, &o), CL_EXIT_OK);
+	assert_int_equal(o.previous, 5);
+	assert_int_equal(o.entries, 1);
+	assert_int_equal(o.parents, 1);
+	assert_int_equal(o.parent_reads, 1);
+	append_contract(f, award, "ED-2025-0001-lot-9");
+	assert_int_equal(run_verify(f, 1, NULL, &o), CL_EXIT_FAIL);
+	assert_int_equal(o.fail.index, 6);
+	assert_string_equal(o.fail.rule, "parent_mismatch");
+	assert_int_equal(o.parent_reads, 1);
+}
+
+static void
+test_revoked_key(void **state)
+{
+	struct fx *f = *state;
+	struct vf_outcome o;
+	char json[4096];
+
+	/* 0-2: the buyer's grant and two plans; 3: the admin revokes the
+	 * buyer's key; 4: a plan the revoked key signed. */
+	append_plans(f, 0, 3, 0);
+	example_json("key.revoke", NULL, NULL, "keyid", pr_key_keyid(f->buyer),
+	    json, sizeof(json));
+	append_one(f, json, f->admin, NULL, NULL);
+	assert_int_equal(run_verify(f, 1, NULL, &o), CL_EXIT_OK);
+	plan_json(4, NULL, json, sizeof(json));
+	append_one(f, json, f->buyer, NULL, NULL);
+	assert_int_equal(run_verify(f, 0, NULL, &o), CL_EXIT_FAIL);
+	assert_int_equal(o.fail.index, 4);
+	assert_string_equal(o.fail.rule, "key_revoked");
+	/* The same from the state file: the revocation was replayed. */
+	assert_int_equal(run_verify(f, 1, NULL, &o), CL_EXIT_FAIL);
+	assert_int_equal(o.fail.index, 4);
+	assert_string_equal(o.fail.rule, "key_revoked");
+}
+
+static void
 test_forked_history(void **state)
 {
 	struct fx *f = *state;
@@ -572,6 +752,12 @@ main(void)
 	        test_forged_signature, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_unknown_key_and_parents, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_chain_rules, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_chain_incremental, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_revoked_key, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_forked_history, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(
