@@ -761,7 +761,7 @@ test_concurrent(void **state)
 	pthread_t th[3];
 	_Atomic int stop = 0;
 	uint64_t i, j, mark[3] = {0, 0, 0};
-	int k;
+	int k, rc = 0;
 
 	for (k = 0; k < 3; k++) {
 		rd[k].st = f->st;
@@ -772,7 +772,7 @@ test_concurrent(void **state)
 		    pthread_create(&th[k], NULL, reader_main, &rd[k]), 0);
 	}
 	memset(a, 0, sizeof(a));
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < 40 && rc == 0; i++) {
 		for (j = 0; j < 200; j++) {
 			memset(big[j], (int)j, sizeof(big[j]));
 			pr_store_be64(big[j], i * 200 + j);
@@ -780,17 +780,19 @@ test_concurrent(void **state)
 			a[j].entry_len = sizeof(big[j]);
 			tst_envelope(i * 200 + j, a[j].envelope_hash);
 		}
-		assert_int_equal(st_append_batch(f->st, a, 200, tst_sign, NULL,
-		                     r, NULL, NULL),
-		    0);
+		rc = st_append_batch(
+		    f->st, a, 200, tst_sign, NULL, r, NULL, NULL);
 		/* Every reader reads between these batches, while the map
 		 * grows. */
-		if (i % 8 == 0)
+		if (rc == 0 && i % 8 == 0)
 			wait_readers(rd, mark, 3);
 	}
 	atomic_store(&stop, 1);
-	for (k = 0; k < 3; k++) {
+	/* All joined before any assertion can leave the test. */
+	for (k = 0; k < 3; k++)
 		pthread_join(th[k], NULL);
+	assert_int_equal(rc, 0);
+	for (k = 0; k < 3; k++) {
 		assert_int_equal(atomic_load(&rd[k].err), 0);
 		assert_true(atomic_load(&rd[k].reads) >= 5);
 	}
