@@ -11,7 +11,9 @@
  * an award ranking them, a contract with two delivery milestones, two
  * deliveries, two payments, and now and then an amendment, with a few
  * percent of single bids, late deliveries, overpayments and inflated
- * prices so that flags are raised.
+ * prices so that flags are raised.  It also prints (want_* lines) the
+ * totals GET /v1/totals must give for a buyer, a supplier, an item and
+ * the months of 2025, counted as the events are written.
  *
  * The envelopes carry a dummy signature: the red-flag engine reads events
  * and does not check signatures, but procurectl verify would refuse this
@@ -212,6 +214,61 @@ add(struct writer *w, const char *ocid, const char *kind)
 
 static char buyers[1000][32], suppliers[NSUPPLIERS][32], payer[32];
 
+/* What GET /v1/totals must answer, counted here as the log is written
+ * (minor units): the first buyer in 2025, the first supplier, the second
+ * item, and every month of 2025. */
+struct want {
+	int64_t contracted, paid;
+	unsigned long contracts, payments;
+};
+static struct want want_buyer, want_supplier, want_item, want_months;
+#define Y2025 1735689600000LL /* 2025-01-01T00:00:00Z */
+#define Y2026 1767225600000LL
+
+static int
+in2025(int64_t ms)
+{
+	return ms >= Y2025 && ms < Y2026;
+}
+
+static void
+count_contract(unsigned b, unsigned sup, unsigned it, int64_t when, long v)
+{
+	if (b == 0 && in2025(when)) {
+		want_buyer.contracted += v;
+		want_buyer.contracts++;
+	}
+	if (sup == 0) {
+		want_supplier.contracted += v;
+		want_supplier.contracts++;
+	}
+	if (it == 1) {
+		want_item.contracted += v;
+		want_item.contracts++;
+	}
+	if (in2025(when)) {
+		want_months.contracted += v;
+		want_months.contracts++;
+	}
+}
+
+static void
+count_payment(unsigned b, unsigned sup, int64_t signed_at, int64_t when, long v)
+{
+	if (b == 0 && in2025(when) && in2025(signed_at)) {
+		want_buyer.paid += v;
+		want_buyer.payments++;
+	}
+	if (sup == 0) {
+		want_supplier.paid += v;
+		want_supplier.payments++;
+	}
+	if (in2025(when)) {
+		want_months.paid += v;
+		want_months.payments++;
+	}
+}
+
 /* One process; returns 0 or an error. */
 static int
 process(
@@ -319,6 +376,7 @@ process(
 	    items[it].code, qty, up, v, d, e1, e1, e1);
 	if ((rc = add(w, ocid, "contract")) != 0)
 		return rc;
+	count_contract(b, bid[0], it, t + 40LL * 86400000, price[0] * qty);
 	if (pick(100) < 10) {
 		EV(w,
 		    "{\"ocid\":\"%s\",\"kind\":\"contract.amend\",\"date\":\"%"
@@ -350,6 +408,9 @@ process(
 	for (k = 1; k <= 2; k++) {
 		money(price[0] * qty / 2 + (over && k == 2 ? 100000 : 0), v);
 		iso(due + 20LL * 86400000, d);
+		count_payment(b, bid[0], t + 40LL * 86400000,
+		    due + 20LL * 86400000,
+		    price[0] * qty / 2 + (over && k == 2 ? 100000 : 0));
 		EV(w,
 		    "{\"ocid\":\"%s\",\"kind\":\"payment\",\"date\":\"%s\","
 		    "\"parent\":\"%064u\",\"id\":\"P%u-%u\",\"payer\":{\"id\":"
@@ -416,6 +477,20 @@ main(int argc, char **argv)
 		       "buyer %s\nsupplier %s\nitem ATC:%s\n",
 		    (unsigned long long)w->total, num, nbuyers, years,
 		    buyers[0], suppliers[0], items[1].code);
+	if (rc == 0) {
+		const struct {
+			const char *name;
+			const struct want *w;
+		} wants[] = {{"want_buyer_2025", &want_buyer},
+		    {"want_supplier", &want_supplier},
+		    {"want_item", &want_item},
+		    {"want_months_2025", &want_months}};
+		for (i = 0; i < sizeof(wants) / sizeof(wants[0]); i++)
+			printf("%s %lld %lld %lu %lu\n", wants[i].name,
+			    (long long)wants[i].w->contracted,
+			    (long long)wants[i].w->paid, wants[i].w->contracts,
+			    wants[i].w->payments);
+	}
 	st_close(w->st);
 	pr_key_free(w->key);
 	for (i = 0; i < BATCH; i++)

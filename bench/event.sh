@@ -1,8 +1,8 @@
 #!/bin/sh
-# Event parse + validate rate on one core, next to this machine's limits
-# measured in the same run: jansson's own parse rate on the same bytes
-# (the ceiling of any validator built on it) and OpenSSL's Ed25519 verify
-# rate (what every event also costs at ingest and audit).
+# Event parse + validate rate on one core, next to the same run's rates of
+# the JSON parser alone, of jansson (a general-purpose parser) on the same
+# bytes, and of OpenSSL's Ed25519 verify (what every event also costs at
+# ingest and audit): the machine's own limits.
 #
 #   sh bench/event.sh [SECONDS]      (after `make bench`)
 set -eu

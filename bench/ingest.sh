@@ -4,9 +4,13 @@
 #
 #   Ed25519 verify/s on 2 cores     openssl speed -seconds 3 -multi 2 ed25519
 #   sustained ingest (events/s)     build/bench/loadgen, closed loop, durable
-#                                   receipts; target >= 80% of verify/s
+#                                   receipts; target >= 80% of verify/s:
+#                                   one envelope a request (POST
+#                                   /v1/events), then BATCH a request
+#                                   (POST /v1/events/batch)
 #   receipt latency at 2,000/s      loadgen open loop; target p99 < 25 ms
 #   /tile/0/000, /checkpoint        wrk, keep-alive; target 25,000+ req/s
+#   /v1/processes/<ocid>            wrk --latency; target p99 < 2 ms
 #   private memory                  /proc/PID/smaps_rollup "Anonymous" with
 #                                   1,000 idle connections; target < 64 MiB
 #   (--full) the same at 1,000,000 entries, and ingest there within 20% of
@@ -15,7 +19,8 @@
 # usage: sh bench/ingest.sh [--full]
 # environment: BUILD (build), BENCH_DIR (the temporary directory's parent;
 #   default: whichever of /var/tmp and /tmp has more room), EVENTS (events
-#   per sustained run, 30000), CONC (its connections, 1024), RATE (2000),
+#   per sustained run, 30000), CONC (its connections, 1024), BATCH (32)
+#   and BCONC (64) for the batched run, RATE (2000),
 #   RATE_SECS (10), FULL_ENTRIES (1000000), KEEP=1 (keep the directory).
 set -eu
 BUILD=${BUILD:-build}
@@ -23,6 +28,8 @@ FULL=0
 [ "${1:-}" = "--full" ] && FULL=1
 EVENTS=${EVENTS:-30000}
 CONC=${CONC:-1024}
+BATCH=${BATCH:-32}
+BCONC=${BCONC:-64}
 RATE=${RATE:-2000}
 RATE_SECS=${RATE_SECS:-10}
 FULL_ENTRIES=${FULL_ENTRIES:-1000000}
@@ -40,7 +47,7 @@ done
 # Events: the sustained run at 0, the open-loop run, then (--full) the fill
 # to FULL_ENTRIES and the sustained run there.
 NRATE=$((RATE * RATE_SECS))
-NEVENTS=$((EVENTS + NRATE))
+NEVENTS=$((2 * EVENTS + NRATE))
 [ $FULL = 1 ] && NEVENTS=$((NEVENTS + FULL_ENTRIES + EVENTS))
 # Room: the fixture file (~2.9 KB an event) and the store (~3.5 KB an
 # entry, with its indexes and tree), with a margin.
@@ -88,16 +95,19 @@ tree_size() {
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }'; }
 mark() { awk -v ok="$1" 'BEGIN { print (ok ? "ok" : "MISS") }'; }
 
-# A sustained closed-loop run: loadgen output in $1, events from $2.
+# A sustained closed-loop run: loadgen output in $1, events from $2, then
+# loadgen's options (--concurrency ...).
 sustained() {
+	_out=$1 _skip=$2
+	shift 2
 	_t0=$(cpu_ticks)
-	"$LOADGEN" --server "$SERVER" --concurrency "$CONC" --skip "$2" \
-		--count "$EVENTS" "$DIR/events.jsonl" >"$1" || true
+	"$LOADGEN" --server "$SERVER" "$@" --skip "$_skip" \
+		--count "$EVENTS" "$DIR/events.jsonl" >"$_out" || true
 	_t1=$(cpu_ticks)
 	HZ=$(getconf CLK_TCK)
 	echo "cpu_us_per_event $(awk -v d=$((_t1 - _t0)) -v hz="$HZ" \
-		-v n="$(get loadgen_ok "$1")" \
-		'BEGIN { printf "%.0f", (n > 0 ? d * 1e6 / hz / n : 0) }')" >>"$1"
+		-v n="$(get loadgen_ok "$_out")" \
+		'BEGIN { printf "%.0f", (n > 0 ? d * 1e6 / hz / n : 0) }')" >>"$_out"
 }
 
 # Idle connections held open while the memory is read: Anonymous (kB).
@@ -151,12 +161,15 @@ fi
 
 # 1. Verify limit, then ingest right after it on an empty log.
 VERIFY0=$(verify_rate)
-sustained "$DIR/s0.out" 0
+sustained "$DIR/s0.out" 0 --concurrency "$CONC"
 RATE0=$(get loadgen_ok_per_s "$DIR/s0.out")
+sustained "$DIR/b0.out" "$EVENTS" --concurrency "$BCONC" --batch "$BATCH"
+RATEB=$(get loadgen_ok_per_s "$DIR/b0.out")
 
 # 2. Receipt latency, open loop.
 "$LOADGEN" --server "$SERVER" --rate "$RATE" --connections 64 \
-	--skip "$EVENTS" --count "$NRATE" "$DIR/events.jsonl" >"$DIR/r.out" || true
+	--skip $((2 * EVENTS)) --count "$NRATE" "$DIR/events.jsonl" \
+	>"$DIR/r.out" || true
 
 # 3. Reads.
 wrk_rate() {
@@ -165,6 +178,16 @@ wrk_rate() {
 }
 TILE=$(wrk_rate /tile/0/000)
 CKPT=$(wrk_rate /checkpoint)
+# p99 of GET /v1/processes/<ocid> in ms (wrk --latency; 8 connections).
+OCID=$(head -1 "$DIR/events.jsonl" | /usr/bin/python3 -c 'import base64, json, sys
+print(json.loads(base64.b64decode(json.load(sys.stdin)["payload"]))["ocid"])')
+proc_p99() {
+	wrk -t1 -c8 -d5s --latency "http://$SERVER/v1/processes/$OCID" \
+		2>/dev/null | awk '$1 == "99%" {
+		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+		printf "%.2f", (u == "us" ? v / 1000 : u == "s" ? v * 1000 : v) }'
+}
+PROC=$(proc_p99)
 
 # 4. Memory with idle connections.
 SIZE_SMALL=$(tree_size)
@@ -176,13 +199,15 @@ if [ $FULL = 1 ]; then
 	fill=$((FULL_ENTRIES - have))
 	t0=$(date +%s)
 	"$LOADGEN" --server "$SERVER" --concurrency "$CONC" \
-		--skip $((EVENTS + NRATE)) --count $fill \
+		--skip $((2 * EVENTS + NRATE)) --count $fill \
 		"$DIR/events.jsonl" >"$DIR/fill.out" || true
 	FILL_S=$(($(date +%s) - t0))
 	SIZE_FULL=$(tree_size)
 	VERIFY1=$(verify_rate)
-	sustained "$DIR/s1.out" $((EVENTS + NRATE + fill))
+	sustained "$DIR/s1.out" $((2 * EVENTS + NRATE + fill)) \
+		--concurrency "$CONC"
 	RATE1=$(get loadgen_ok_per_s "$DIR/s1.out")
+	PROC1=$(proc_p99)
 	MEM_FULL=$(memory)
 	DISK_MB=$(du -sm "$DIR/data" | cut -f1)
 fi
@@ -202,6 +227,15 @@ printf '%-46s %14s %16s %7s %s\n' "  receipts p50 / p99 at that load" \
 	"$(get loadgen_p50_ms "$DIR/s0.out") / $(get loadgen_p99_ms \
 	"$DIR/s0.out") ms" "" "" ""
 printf '%-46s %14s %16s %7s %s\n' \
+	"ingest, empty log, batches of $BATCH, $BCONC conns" "$RATEB/s" \
+	">= 80% verify" "$(pct "$RATEB" "$VERIFY0")" \
+	"$(mark "$(awk -v a="$RATEB" -v b="$VERIFY0" 'BEGIN { print (a >= 0.8 * b) }')")"
+printf '%-46s %14s %16s %7s %s\n' "  daemon CPU per event (user + system)" \
+	"$(get cpu_us_per_event "$DIR/b0.out") us" "" "" ""
+printf '%-46s %14s %16s %7s %s\n' "  batch replies p50 / p99 at that load" \
+	"$(get loadgen_p50_ms "$DIR/b0.out") / $(get loadgen_p99_ms \
+	"$DIR/b0.out") ms" "" "" ""
+printf '%-46s %14s %16s %7s %s\n' \
 	"receipt latency p50 at $RATE/s open loop" \
 	"$(get loadgen_p50_ms "$DIR/r.out") ms" "" "" ""
 printf '%-46s %14s %16s %7s %s\n' "receipt latency p99 at $RATE/s open loop" \
@@ -215,6 +249,9 @@ printf '%-46s %14s %16s %7s %s\n' "GET /tile/0/000 (wrk, 64 conns, keep-alive)" 
 printf '%-46s %14s %16s %7s %s\n' "GET /checkpoint (wrk, 64 conns, keep-alive)" \
 	"$CKPT/s" ">= 25000/s" "" \
 	"$(mark "$(awk -v a="$CKPT" 'BEGIN { print (a >= 25000) }')")"
+printf '%-46s %14s %16s %7s %s\n' "GET /v1/processes/<ocid> p99 (wrk, 8 conns)" \
+	"$PROC ms" "< 2 ms" "" \
+	"$(mark "$(awk -v a="$PROC" 'BEGIN { print (a < 2) }')")"
 printf '%-46s %14s %16s %7s %s\n' \
 	"private memory, $SIZE_SMALL entries, $IDLE idle conns" \
 	"$((MEM_SMALL / 1024)) MiB" "< 64 MiB" "" \
@@ -239,12 +276,16 @@ if [ $FULL = 1 ]; then
 		"$(awk -v a="$RATE1" -v b="$RATE0" -v c="$VERIFY1" -v d="$VERIFY0" \
 		'BEGIN { printf "%.0f%%", 100 * (a / c) / (b / d) }')" "" "" ""
 	printf '%-46s %14s %16s %7s %s\n' \
+		"GET /v1/processes/<ocid> p99 at $SIZE_FULL" "$PROC1 ms" \
+		"< 2 ms" "" \
+		"$(mark "$(awk -v a="$PROC1" 'BEGIN { print (a < 2) }')")"
+	printf '%-46s %14s %16s %7s %s\n' \
 		"private memory, $SIZE_FULL entries, $IDLE idle conns" \
 		"$((MEM_FULL / 1024)) MiB" "< 64 MiB" "" \
 		"$(mark "$([ "$MEM_FULL" -lt 65536 ] && echo 1 || echo 0)")"
 	printf '%-46s %14s\n' "store size on disk" "$DISK_MB MiB"
 fi
-for f in s0 r; do
+for f in s0 b0 r; do
 	bad=$(awk '/^loadgen_status_/ && $1 !~ /_20[01]$/ { printf "%s ", $0 }' \
 		"$DIR/$f.out")
 	[ -z "$bad" ] || echo "note: $f run answered $bad"

@@ -5,6 +5,9 @@
  *
  *   --server HOST:PORT   procured's address (default 127.0.0.1:8480)
  *   --path PATH          request target (default /v1/events)
+ *   --batch K            send K envelopes a request, one a line, to
+ *                        /v1/events/batch; ok counts events answered
+ *                        201 or 200
  *   --connections N      keep-alive connections (default 64)
  *   --rate R             open loop: start request i at t0 + i / R, on
  *                        whichever connection is free (waiting if none is);
@@ -79,6 +82,7 @@ struct gen {
 	socklen_t addrlen;
 	char host[256];
 	const char *path;
+	size_t batch; /* envelopes a request (1: POST /v1/events) */
 	int ep;
 	struct conn *conns;
 	size_t nconns;
@@ -98,6 +102,7 @@ struct gen {
 	size_t nlat, latcap;
 	uint64_t status[NSTATUS];
 	uint64_t errors, reconnects, retries, ok;
+	uint64_t refused; /* batch lines answered with an error */
 	uint64_t fails[4]; /* by enum fail */
 	double t_last;
 };
@@ -198,8 +203,28 @@ conn_close(struct gen *g, struct conn *c)
 	c->state = C_DEAD;
 }
 
+/* Events of a batch answer that were logged (lines "{"status":20x,");
+ * the others are counted in *refused. */
+static uint64_t
+batch_ok(const char *body, size_t len, uint64_t *refused)
+{
+	const char *p = body, *e = body + len, *nl;
+	uint64_t n = 0;
+
+	for (; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e;
+		if (nl - p > 13 && strncmp(p, "{\"status\":20", 12) == 0 &&
+		    (p[12] == '0' || p[12] == '1'))
+			n++;
+		else if (nl > p)
+			(*refused)++;
+	}
+	return n;
+}
+
 static void
-record(struct gen *g, struct conn *c, int status)
+record(struct gen *g, struct conn *c, int status, const char *body, size_t len)
 {
 	double t = now();
 
@@ -208,7 +233,7 @@ record(struct gen *g, struct conn *c, int status)
 	g->inflight--;
 	g->status[status < NSTATUS && status >= 0 ? status : 0]++;
 	if (status >= 200 && status < 300)
-		g->ok++;
+		g->ok += g->batch > 1 ? batch_ok(body, len, &g->refused) : 1;
 	if (status == 0) {
 		g->errors++;
 		return;
@@ -266,7 +291,7 @@ conn_fail(struct gen *g, struct conn *c, enum fail why)
 {
 	g->fails[why]++;
 	if (c->state == C_BUSY)
-		record(g, c, 0);
+		record(g, c, 0, NULL, 0);
 	conn_close(g, c);
 	g->reconnects++;
 	if (conn_open(g, c) != 0)
@@ -307,9 +332,11 @@ send_req(struct gen *g, struct conn *c, const char *body, size_t len,
 	if (body != NULL)
 		c->headlen = (size_t)snprintf(c->head, sizeof(c->head),
 		    "POST %s HTTP/1.1\r\nHost: %s\r\n"
-		    "Content-Type: application/json\r\n"
+		    "Content-Type: %s\r\n"
 		    "Content-Length: %zu\r\n\r\n",
-		    g->path, g->host, len);
+		    g->path, g->host,
+		    g->batch > 1 ? "application/x-ndjson" : "application/json",
+		    len);
 	else
 		c->headlen = (size_t)snprintf(c->head, sizeof(c->head),
 		    "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", g->host);
@@ -332,7 +359,8 @@ send_req(struct gen *g, struct conn *c, const char *body, size_t len,
  * *used (bytes), *close (server closes); 0 if more is needed; -1 bad.
  */
 static int
-parse_response(struct conn *c, int *status, size_t *used, int *closing)
+parse_response(
+    struct conn *c, int *status, size_t *used, size_t *head, int *closing)
 {
 	char *end, *p, *line, *eol;
 	size_t hlen, clen = 0;
@@ -367,6 +395,7 @@ parse_response(struct conn *c, int *status, size_t *used, int *closing)
 	if (c->rlen < hlen + clen)
 		return 0;
 	*used = hlen + clen;
+	*head = hlen;
 	return 1;
 }
 
@@ -376,7 +405,7 @@ static void
 conn_read(struct gen *g, struct conn *c)
 {
 	int status, closing, r;
-	size_t used;
+	size_t used, head;
 	ssize_t n;
 
 	for (;;) {
@@ -403,14 +432,14 @@ conn_read(struct gen *g, struct conn *c)
 		c->rlen = 0; /* nothing asked: ignore */
 		return;
 	}
-	r = parse_response(c, &status, &used, &closing);
+	r = parse_response(c, &status, &used, &head, &closing);
 	if (r == 0)
 		return;
 	if (r < 0) {
 		conn_fail(g, c, F_PARSE);
 		return;
 	}
-	record(g, c, status);
+	record(g, c, status, c->rbuf + head, used - head);
 	c->state = C_IDLE;
 	c->rlen = 0;
 	if (closing) {
@@ -551,7 +580,8 @@ usage(void)
 	    "[--connections N]\n"
 	    "               [--rate R | --concurrency C] [--skip N] "
 	    "[--count N]\n"
-	    "               [--duration S] [--idle N [--hold S]] [FILE]\n");
+	    "               [--duration S] [--idle N [--hold S]] [--batch K] "
+	    "[FILE]\n");
 	exit(2);
 }
 
@@ -568,7 +598,8 @@ main(int argc, char **argv)
 	    {"count", required_argument, NULL, 'n'},
 	    {"duration", required_argument, NULL, 'd'},
 	    {"idle", required_argument, NULL, 'i'},
-	    {"hold", required_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"hold", required_argument, NULL, 'h'},
+	    {"batch", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
 	static struct gen g;
 	struct epoll_event evs[256];
 	struct conn *idle = NULL, *c;
@@ -613,6 +644,11 @@ main(int argc, char **argv)
 		case 'h':
 			hold = strtod(optarg, NULL);
 			break;
+		case 'b':
+			g.batch = strtoul(optarg, NULL, 10);
+			if (g.batch > 1 && strcmp(g.path, "/v1/events") == 0)
+				g.path = "/v1/events/batch";
+			break;
 		default:
 			usage();
 		}
@@ -639,6 +675,21 @@ main(int argc, char **argv)
 	}
 	load_file(&g, argv[optind], skip);
 	g.end = count < g.nlines ? count : g.nlines;
+	if (g.batch > 1) {
+		/* Consecutive lines of the file are one request body. */
+		size_t nb = 0, first, last, len;
+
+		for (first = 0; first < g.end; first += g.batch) {
+			last = (first + g.batch < g.end ? first + g.batch
+			                                : g.end) -
+			    1;
+			len = (size_t)(g.lines[last] + g.lens[last] -
+			    g.lines[first]);
+			g.lines[nb] = g.lines[first];
+			g.lens[nb++] = len;
+		}
+		g.end = nb;
+	}
 	if ((g.conns = calloc(g.nconns, sizeof(*g.conns))) == NULL)
 		die("calloc");
 	for (i = 0; i < g.nconns; i++) {
@@ -706,7 +757,10 @@ main(int argc, char **argv)
 		if (g.fails[i] > 0)
 			printf("loadgen_broken_%s %llu\n", fail_names[i],
 			    (unsigned long long)g.fails[i]);
-	if (g.errors > 0 || g.ok != g.nlat)
+	if (g.batch > 1)
+		printf("loadgen_batch %zu\nloadgen_refused %llu\n", g.batch,
+		    (unsigned long long)g.refused);
+	if (g.errors > 0 || g.refused > 0 || (g.batch <= 1 && g.ok != g.nlat))
 		rc = 1;
 done:
 	for (i = 0; g.conns != NULL && i < g.nconns; i++) {

@@ -267,7 +267,8 @@ admit(struct procured *d, struct hmap *overlay, struct item *it)
 	it->app.state = it->puts;
 	it->app.nstate = fx.nputs;
 	pr_policy_effects_clear(&fx);
-	pr_event_free(ev);
+	/* Kept for the red-flag engine once committed (flags_feed). */
+	it->ev = ev;
 	return 0;
 oom:
 	pr_policy_effects_clear(&fx);

@@ -60,6 +60,8 @@ static const struct conf_opt opts[] = {
         "threads checking signatures"),
     U64("max-body", max_body, 1024, 1048576, "131072",
         "largest request body in bytes"),
+    U64("max-batch-events", max_batch_events, 1, 100000, "512",
+        "most envelopes in one POST /v1/events/batch"),
     U64("max-headers", max_headers, 1024, 1048576, "16384",
         "largest request header block in bytes"),
     U64("timeout", timeout_s, 1, 3600, "10",

@@ -29,6 +29,7 @@ struct config {
 	uint64_t queue_max;
 	uint64_t verify_threads;
 	uint64_t max_body;
+	uint64_t max_batch_events;
 	uint64_t max_headers;
 	uint64_t timeout_s;
 	uint64_t request_deadline_s;

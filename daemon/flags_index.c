@@ -11,6 +11,7 @@
  * signature checks come first under load; it catches up when the log
  * goes quiet, and a query that finds it behind waits for it briefly.
  */
+#include <sys/prctl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "daemon/flags.h"
 #include "daemon/flags_int.h"
+#include "daemon/flags_mem.h"
 #include "daemon/hmap.h"
 #include "daemon/procured.h"
 #include "proto/buf.h"
@@ -62,15 +64,32 @@ fl_vec_free(struct fl_vec *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* Grow an array of n elements of size sz to hold one more. */
-static int
-fl_grow(void *pp, size_t n, size_t sz)
+int
+fl_vec_add(struct flags *f, struct fl_vec *v, void *p)
+{
+	void **nv;
+	size_t ncap;
+
+	if (v->n == v->cap) {
+		ncap = v->cap ? 2 * v->cap : 4;
+		if ((nv = fl_realloc(f->mem, v->v, ncap * sizeof(*nv))) == NULL)
+			return PR_ENOMEM;
+		v->v = nv;
+		v->cap = ncap;
+	}
+	v->v[v->n++] = p;
+	return 0;
+}
+
+/* Grow an array (in f->mem) of n elements of size sz to hold one more. */
+int
+fl_grow(struct flags *f, void *pp, size_t n, size_t sz)
 {
 	void **p = pp, *np;
 
 	if (n & (n - 1))
 		return 0; /* not a power of two: there is room */
-	if ((np = realloc(*p, (n ? 2 * n : 1) * sz)) == NULL)
+	if ((np = fl_realloc(f->mem, *p, (n ? 2 * n : 1) * sz)) == NULL)
 		return PR_ENOMEM;
 	*p = np;
 	return 0;
@@ -96,35 +115,47 @@ fl_intern(struct flags *f, const char *s)
 	if (id != FL_NONE || s == NULL)
 		return id;
 	if (f->nstrs == f->capstrs) {
+		struct fl_mem *m = f->mem;
 		n = f->capstrs ? 2 * f->capstrs : 256;
-		char **ns = realloc(f->strs, n * sizeof(*ns));
-		struct fl_vec *bp = realloc(f->by_party, n * sizeof(*bp));
-		struct fl_vec *bi;
+		char **ns = fl_realloc(m, f->strs, n * sizeof(*ns));
+		struct fl_vec *bp = fl_realloc(m, f->by_party, n * sizeof(*bp));
+		struct fl_vec *bi, *bt, *bti;
 		uint8_t *mk;
 
 		if (ns != NULL)
 			f->strs = ns;
 		if (bp != NULL)
 			f->by_party = bp;
-		if ((bi = realloc(f->by_item, n * sizeof(*bi))) != NULL)
+		if ((bi = fl_realloc(m, f->by_item, n * sizeof(*bi))) != NULL)
 			f->by_item = bi;
-		if ((mk = realloc(f->mark, n)) != NULL)
+		if ((bt = fl_realloc(m, f->tc_by_party, n * sizeof(*bt))) !=
+		    NULL)
+			f->tc_by_party = bt;
+		if ((bti = fl_realloc(m, f->tc_by_item, n * sizeof(*bti))) !=
+		    NULL)
+			f->tc_by_item = bti;
+		if ((mk = fl_realloc(m, f->mark, n)) != NULL)
 			f->mark = mk;
-		if (ns == NULL || bp == NULL || bi == NULL || mk == NULL)
+		if (ns == NULL || bp == NULL || bi == NULL || bt == NULL ||
+		    bti == NULL || mk == NULL)
 			return FL_NONE;
 		memset(f->by_party + f->capstrs, 0,
 		    (n - f->capstrs) * sizeof(*bp));
 		memset(
 		    f->by_item + f->capstrs, 0, (n - f->capstrs) * sizeof(*bi));
+		memset(f->tc_by_party + f->capstrs, 0,
+		    (n - f->capstrs) * sizeof(*bt));
+		memset(f->tc_by_item + f->capstrs, 0,
+		    (n - f->capstrs) * sizeof(*bti));
 		memset(f->mark + f->capstrs, 0, n - f->capstrs);
 		f->capstrs = n;
 	}
-	if ((dup = strdup(s)) == NULL)
+	if ((dup = fl_strdup(f->mem, s)) == NULL)
 		return FL_NONE;
 	id = (fl_str)f->nstrs;
 	if (hmap_put(f->strmap, s, strlen(s), NULL, 0, 0,
 	        (void *)(uintptr_t)id) != 0) {
-		free(dup);
+		fl_free(f->mem, dup);
 		return FL_NONE;
 	}
 	f->strs[f->nstrs++] = dup;
@@ -153,20 +184,20 @@ proc_get(struct flags *f, const char *ocid)
 
 	if (hmap_get(f->procmap, ocid, strlen(ocid), NULL, NULL, &ptr))
 		return ptr;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = fl_calloc(f->mem, 1, sizeof(*p))) == NULL)
 		return NULL;
 	p->buyer = FL_NONE;
 	p->tender = p->period_src = FL_NOIDX;
-	if ((p->ocid = strdup(ocid)) == NULL ||
+	if ((p->ocid = fl_strdup(f->mem, ocid)) == NULL ||
 	    hmap_put(f->procmap, ocid, strlen(ocid), NULL, 0, 0, p) != 0) {
-		free(p->ocid);
-		free(p);
+		fl_free(f->mem, p->ocid);
+		fl_free(f->mem, p);
 		return NULL;
 	}
-	if (fl_vec_push(&f->procs, p) != 0) {
+	if (fl_vec_add(f, &f->procs, p) != 0) {
 		hmap_del(f->procmap, ocid, strlen(ocid));
-		free(p->ocid);
-		free(p);
+		fl_free(f->mem, p->ocid);
+		fl_free(f->mem, p);
 		return NULL;
 	}
 	return p;
@@ -174,8 +205,8 @@ proc_get(struct flags *f, const char *ocid)
 
 /* List p under id in by[id] once (by is f->by_party or f->by_item). */
 static int
-index_under(
-    struct fl_vec *by, fl_str **list, size_t *n, struct fl_proc *p, fl_str id)
+index_under(struct flags *f, struct fl_vec *by, fl_str **list, size_t *n,
+    struct fl_proc *p, fl_str id)
 {
 	size_t i;
 	int rc;
@@ -185,8 +216,8 @@ index_under(
 	for (i = 0; i < *n; i++)
 		if ((*list)[i] == id)
 			return 0;
-	if ((rc = fl_grow(list, *n, sizeof(**list))) != 0 ||
-	    (rc = fl_vec_push(&by[id], p)) != 0)
+	if ((rc = fl_grow(f, list, *n, sizeof(**list))) != 0 ||
+	    (rc = fl_vec_add(f, &by[id], p)) != 0)
 		return rc;
 	(*list)[(*n)++] = id;
 	return 0;
@@ -198,14 +229,14 @@ proc_party(struct flags *f, struct fl_proc *p, const char *party)
 	if (party == NULL)
 		return 0;
 	return index_under(
-	    f->by_party, &p->parties, &p->nparties, p, fl_intern(f, party));
+	    f, f->by_party, &p->parties, &p->nparties, p, fl_intern(f, party));
 }
 
 static int
 proc_item(struct flags *f, struct fl_proc *p, const char *code)
 {
 	return index_under(
-	    f->by_item, &p->items, &p->nitems, p, fl_intern(f, code));
+	    f, f->by_item, &p->items, &p->nitems, p, fl_intern(f, code));
 }
 
 /* Every code of every item, for item queries. */
@@ -245,7 +276,7 @@ set_buyer(struct flags *f, struct fl_proc *p, const char *buyer)
 		return rc;
 	/* A buyer's first process also lists the buyer. */
 	if (f->by_party[id].n == 1)
-		return fl_vec_push(&f->buyers, (void *)(uintptr_t)id);
+		return fl_vec_add(f, &f->buyers, (void *)(uintptr_t)id);
 	return 0;
 }
 
@@ -298,7 +329,7 @@ bid_get(struct flags *f, struct fl_proc *p, const char *supplier)
 	for (i = 0; i < p->nbids; i++)
 		if (p->bids[i].supplier == s)
 			return &p->bids[i];
-	if (fl_grow(&p->bids, p->nbids, sizeof(*p->bids)) != 0 ||
+	if (fl_grow(f, &p->bids, p->nbids, sizeof(*p->bids)) != 0 ||
 	    proc_party(f, p, supplier) != 0)
 		return NULL;
 	b = &p->bids[p->nbids++];
@@ -338,7 +369,7 @@ apply_award(
 	size_t i;
 	int rc;
 
-	if ((rc = fl_grow(&p->awards, p->nawards, sizeof(*p->awards))) != 0)
+	if ((rc = fl_grow(f, &p->awards, p->nawards, sizeof(*p->awards))) != 0)
 		return rc;
 	a = &p->awards[p->nawards];
 	memset(a, 0, sizeof(*a));
@@ -351,13 +382,14 @@ apply_award(
 		a->currency = fl_intern(f, ev->value.currency);
 		a->exponent = ev->value.exponent;
 	}
-	a->winners = calloc(ev->n_suppliers + 1, sizeof(*a->winners));
-	a->results = calloc(ev->n_bids + 1, sizeof(*a->results));
-	if ((a->id = strdup(ev->id ? ev->id : "")) == NULL ||
+	a->winners =
+	    fl_calloc(f->mem, ev->n_suppliers + 1, sizeof(*a->winners));
+	a->results = fl_calloc(f->mem, ev->n_bids + 1, sizeof(*a->results));
+	if ((a->id = fl_strdup(f->mem, ev->id ? ev->id : "")) == NULL ||
 	    a->winners == NULL || a->results == NULL) {
-		free(a->id);
-		free(a->winners);
-		free(a->results);
+		fl_free(f->mem, a->id);
+		fl_free(f->mem, a->winners);
+		fl_free(f->mem, a->results);
 		return PR_ENOMEM;
 	}
 	p->nawards++;
@@ -395,13 +427,13 @@ fl_group_get(struct flags *f, fl_str code, fl_str unit, fl_str currency)
 
 	if (hmap_get(f->groupmap, key, sizeof(key), NULL, NULL, &ptr))
 		return ptr;
-	if ((g = calloc(1, sizeof(*g))) == NULL)
+	if ((g = fl_calloc(f->mem, 1, sizeof(*g))) == NULL)
 		return NULL;
 	g->code = code;
 	g->unit = unit;
 	g->currency = currency;
 	if (hmap_put(f->groupmap, key, sizeof(key), NULL, 0, 0, g) != 0) {
-		free(g);
+		fl_free(f->mem, g);
 		return NULL;
 	}
 	return g;
@@ -429,12 +461,13 @@ set_lines(struct flags *f, struct fl_contract *c, uint64_t idx,
 	size_t i, j;
 	int rc;
 
-	free(c->lines);
+	fl_free(f->mem, c->lines);
 	c->lines = NULL;
 	c->nlines = 0;
 	c->gen++;
 	c->price_src = idx;
-	if ((c->lines = calloc(ev->n_items + 1, sizeof(*c->lines))) == NULL)
+	if ((c->lines = fl_calloc(
+	         f->mem, ev->n_items + 1, sizeof(*c->lines))) == NULL)
 		return PR_ENOMEM;
 	for (i = 0; i < ev->n_items; i++) {
 		const struct pr_item *it = &ev->items[i];
@@ -455,7 +488,7 @@ set_lines(struct flags *f, struct fl_contract *c, uint64_t idx,
 			l->total = 0;
 		if ((g = fl_group_get(f, l->codes[0], l->unit, c->currency)) ==
 		        NULL ||
-		    (rc = fl_grow(&g->obs, g->nobs, sizeof(*g->obs))) != 0)
+		    (rc = fl_grow(f, &g->obs, g->nobs, sizeof(*g->obs))) != 0)
 			return PR_ENOMEM;
 		g->obs[g->nobs].c = c;
 		g->obs[g->nobs].line = (uint32_t)c->nlines;
@@ -472,8 +505,8 @@ set_lines(struct flags *f, struct fl_contract *c, uint64_t idx,
 		if ((rc = proc_item(f, c->proc, fl_s(f, id))) != 0)
 			return rc;
 		if (!(f->mark[id] & FL_MARK_CODE)) {
-			if ((rc = fl_vec_push(
-			         &f->codes, (void *)(uintptr_t)id)) != 0)
+			if ((rc = fl_vec_add(
+			         f, &f->codes, (void *)(uintptr_t)id)) != 0)
 				return rc;
 			f->mark[id] |= FL_MARK_CODE;
 		}
@@ -482,7 +515,8 @@ set_lines(struct flags *f, struct fl_contract *c, uint64_t idx,
 }
 
 static int
-set_milestones(struct fl_contract *c, uint64_t idx, const struct pr_event *ev)
+set_milestones(struct flags *f, struct fl_contract *c, uint64_t idx,
+    const struct pr_event *ev)
 {
 	struct fl_milestone *m;
 	size_t i, j;
@@ -496,9 +530,10 @@ set_milestones(struct fl_contract *c, uint64_t idx, const struct pr_event *ev)
 			if (strcmp(c->ms[j].id, em->id) == 0)
 				break;
 		if (j == c->nms) {
-			if ((rc = fl_grow(&c->ms, c->nms, sizeof(*c->ms))) != 0)
+			if ((rc = fl_grow(f, &c->ms, c->nms, sizeof(*c->ms))) !=
+			    0)
 				return rc;
-			if ((c->ms[j].id = strdup(em->id)) == NULL)
+			if ((c->ms[j].id = fl_strdup(f->mem, em->id)) == NULL)
 				return PR_ENOMEM;
 			c->nms++;
 		}
@@ -517,14 +552,15 @@ apply_contract(
 	int rc;
 
 	if ((rc = fl_grow(
-	         &p->contracts, p->ncontracts, sizeof(*p->contracts))) != 0)
+	         f, &p->contracts, p->ncontracts, sizeof(*p->contracts))) != 0)
 		return rc;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = fl_calloc(f->mem, 1, sizeof(*c))) == NULL)
 		return PR_ENOMEM;
-	if ((c->id = strdup(ev->id)) == NULL ||
-	    (c->award_id = strdup(ev->award_id ? ev->award_id : "")) == NULL) {
-		free(c->id);
-		free(c);
+	if ((c->id = fl_strdup(f->mem, ev->id)) == NULL ||
+	    (c->award_id = fl_strdup(
+	         f->mem, ev->award_id ? ev->award_id : "")) == NULL) {
+		fl_free(f->mem, c->id);
+		fl_free(f->mem, c);
 		return PR_ENOMEM;
 	}
 	p->contracts[p->ncontracts++] = c;
@@ -539,7 +575,7 @@ apply_contract(
 	if ((rc = set_buyer(f, p, ev->buyer.id)) != 0 ||
 	    (rc = proc_party(f, p, ev->supplier.id)) != 0 ||
 	    (rc = set_lines(f, c, idx, ev)) != 0 ||
-	    (rc = set_milestones(c, idx, ev)) != 0)
+	    (rc = set_milestones(f, c, idx, ev)) != 0)
 		return rc;
 	return 0;
 }
@@ -557,7 +593,7 @@ apply_contract_amend(
 		c->terminated = true;
 		return 0;
 	}
-	if ((rc = fl_grow(&c->amends, c->namends, sizeof(*c->amends))) != 0)
+	if ((rc = fl_grow(f, &c->amends, c->namends, sizeof(*c->amends))) != 0)
 		return rc;
 	c->amends[c->namends++] = idx;
 	c->amend_date = ev->date;
@@ -565,7 +601,7 @@ apply_contract_amend(
 		c->value = ev->value.amount;
 	if (ev->n_items > 0 && (rc = set_lines(f, c, idx, ev)) != 0)
 		return rc;
-	return set_milestones(c, idx, ev);
+	return set_milestones(f, c, idx, ev);
 }
 
 static int
@@ -578,7 +614,6 @@ apply_delivery(
 	size_t i;
 	int rc;
 
-	(void)f;
 	if (c == NULL || ev->milestone_id == NULL)
 		return 0;
 	for (i = 0; i < c->nms; i++)
@@ -589,10 +624,10 @@ apply_delivery(
 	when = ev->has_delivery_date ? ev->delivery_date : ev->date;
 	if (when <= c->ms[i].due)
 		return 0;
-	if ((rc = fl_grow(&c->late, c->nlate, sizeof(*c->late))) != 0)
+	if ((rc = fl_grow(f, &c->late, c->nlate, sizeof(*c->late))) != 0)
 		return rc;
 	l = &c->late[c->nlate];
-	if ((l->milestone = strdup(ev->milestone_id)) == NULL)
+	if ((l->milestone = fl_strdup(f->mem, ev->milestone_id)) == NULL)
 		return PR_ENOMEM;
 	c->nlate++;
 	l->delivery = idx;
@@ -612,8 +647,8 @@ apply_payment(
 	if (c == NULL || !ev->has_value ||
 	    fl_intern(f, ev->value.currency) != c->currency)
 		return 0;
-	if ((rc = fl_grow(&c->payments, c->npayments, sizeof(*c->payments))) !=
-	    0)
+	if ((rc = fl_grow(
+	         f, &c->payments, c->npayments, sizeof(*c->payments))) != 0)
 		return rc;
 	c->payments[c->npayments++] = idx;
 	if (pr_money_add(c->paid, ev->value.amount, &c->paid) != 0)
@@ -628,11 +663,14 @@ apply(struct flags *f, uint64_t idx, const uint8_t *leaf,
     const struct pr_event *ev)
 {
 	struct fl_proc *p;
+	int rc;
 
 	if (ev->ocid == NULL)
 		return 0; /* key.grant, key.revoke */
 	if ((p = proc_get(f, ev->ocid)) == NULL)
 		return PR_ENOMEM;
+	if ((rc = fl_tot_apply(f, ev)) != 0)
+		return rc;
 	switch (ev->kind) {
 	case PR_KIND_PLAN:
 		return set_buyer(f, p, ev->buyer.id);
@@ -703,6 +741,37 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Apply the events of entries [from, from + n) and free them; a NULL
+ * event is an entry that could not be read or parsed. */
+static void
+apply_chunk(struct flags *f, uint64_t from, size_t n, struct pr_event **ev,
+    uint8_t (*leaf)[PR_HASH_LEN], size_t errors, bool fed)
+{
+	size_t i;
+	int rc;
+
+	pthread_mutex_lock(&f->lock);
+	for (i = 0; i < n; i++) {
+		if (ev[i] == NULL)
+			continue;
+		if ((rc = apply(f, from + i, leaf[i], ev[i])) != 0) {
+			log_warnx("flags: entry %llu: %s",
+			    (unsigned long long)(from + i), pr_strerror(rc));
+			errors++;
+		}
+	}
+	f->indexed = from + n;
+	f->errors += errors;
+	if (fed)
+		f->from_feed += n;
+	else
+		f->from_store += n;
+	pthread_cond_broadcast(&f->done);
+	pthread_mutex_unlock(&f->lock);
+	for (i = 0; i < n; i++)
+		pr_event_free(ev[i]);
+}
+
 /* Read, parse and apply entries [from, from + n). */
 static void
 index_chunk(struct flags *f, struct chunk *ck, uint64_t from, size_t n)
@@ -729,35 +798,22 @@ index_chunk(struct flags *f, struct chunk *ck, uint64_t from, size_t n)
 		        ent.payload, ent.payload_len, &ev[i], NULL) != 0)
 			errors++;
 	}
-	pthread_mutex_lock(&f->lock);
-	for (i = 0; i < ck->n; i++) {
-		if (ev[i] == NULL)
-			continue;
-		if ((rc = apply(f, from + i, leaf[i], ev[i])) != 0) {
-			log_warnx("flags: entry %llu: %s",
-			    (unsigned long long)(from + i), pr_strerror(rc));
-			errors++;
-		}
-	}
-	f->indexed = from + ck->n;
-	f->errors += errors;
-	pthread_cond_broadcast(&f->done);
-	pthread_mutex_unlock(&f->lock);
-	for (i = 0; i < ck->n; i++)
-		pr_event_free(ev[i]);
+	apply_chunk(f, from, ck->n, ev, leaf, errors, false);
 }
 
 static void *
 indexer(void *arg)
 {
 	struct flags *f = arg;
-	struct timespec ts;
+	struct pr_event *ev[CHUNK];
+	uint8_t leaf[CHUNK][PR_HASH_LEN];
 	struct chunk *ck;
-	uint64_t from, size;
+	uint64_t from, size, next, upto;
 	pr_hash root;
-	size_t i;
+	size_t i, n;
 	bool stop;
 
+	(void)prctl(PR_SET_NAME, "flags");
 #ifdef SYS_gettid
 	/* Admission and signature checks first: this thread yields. */
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
@@ -782,22 +838,34 @@ indexer(void *arg)
 				    (double)(f->caught_up_ms - f->started_ms) /
 				        1000.0);
 			}
-			pthread_mutex_lock(&f->lock);
-			deadline_in(&ts, IDLE_MS);
-			if (!f->stop)
-				pthread_cond_timedwait(&f->more, &f->lock, &ts);
-			pthread_mutex_unlock(&f->lock);
+			fl_feed_wait(f, from, IDLE_MS);
+			continue;
+		}
+		/* Events the sequencer handed over need no reading back;
+		 * entries before them (at start, or dropped by a full
+		 * feed) come from the store. */
+		n = fl_feed_take(f, from, CHUNK, ev, leaf, &next, &upto);
+		if (n > 0) {
+			apply_chunk(f, from, n, ev, leaf, 0, true);
+			continue;
+		}
+		if (next < size)
+			size = next;
+		/* Entries the sequencer has committed but not yet reported
+		 * are on their way in the feed: wait for them. */
+		if (upto < f->start_size)
+			upto = f->start_size;
+		if (size > upto)
+			size = upto;
+		if (from >= size) {
+			fl_feed_wait(f, from, IDLE_MS);
 			continue;
 		}
 		index_chunk(f, ck, from,
 		    size - from < CHUNK ? (size_t)(size - from) : CHUNK);
 		if (ck->n == 0) {
 			/* The store failed: try again shortly. */
-			pthread_mutex_lock(&f->lock);
-			deadline_in(&ts, 1000);
-			if (!f->stop)
-				pthread_cond_timedwait(&f->more, &f->lock, &ts);
-			pthread_mutex_unlock(&f->lock);
+			fl_feed_wait(f, from, 1000);
 		}
 	}
 	for (i = 0; i < CHUNK; i++)
@@ -813,7 +881,7 @@ fl_wait(struct flags *f, uint64_t target, unsigned ms)
 
 	deadline_in(&ts, ms);
 	while (f->indexed < target && !f->stop) {
-		pthread_cond_signal(&f->more);
+		fl_feed_kick(f);
 		if (pthread_cond_timedwait(&f->done, &f->lock, &ts) ==
 		    ETIMEDOUT)
 			break;
@@ -864,6 +932,7 @@ flags_new(struct procured *d)
 {
 	const struct pr_currency *cur;
 	struct flags *f;
+	pr_hash root;
 	uint64_t scale = 1;
 	unsigned i;
 
@@ -886,16 +955,16 @@ flags_new(struct procured *d)
 	    (int64_t)(d->conf.flag_direct_threshold * scale);
 	memcpy(f->conf.direct_currency, cur->code, 4);
 	pthread_mutex_init(&f->lock, NULL);
-	if (cond_init(&f->more) != 0 || cond_init(&f->done) != 0 ||
-	    (f->strmap = hmap_new()) == NULL ||
-	    (f->procmap = hmap_new()) == NULL ||
-	    (f->groupmap = hmap_new()) == NULL ||
-	    (f->refmap = hmap_new()) == NULL)
+	if (cond_init(&f->done) != 0 || fl_init(f, d->conf.data_dir) != 0 ||
+	    (f->refmap = hmap_new()) == NULL ||
+	    (f->feed = fl_feed_new(cond_init)) == NULL)
 		goto fail;
 	if (d->conf.flag_reference_prices != NULL &&
 	    fl_ref_load(f, d->conf.flag_reference_prices) != 0)
 		goto fail;
 	f->started_ms = now_ms();
+	if (st_tree(d->store, &f->start_size, root) != 0)
+		f->start_size = 0;
 	if (pthread_create(&f->thread, NULL, indexer, f) != 0) {
 		log_warnx("flags: cannot start the indexer thread");
 		goto fail;
@@ -907,95 +976,55 @@ fail:
 	return NULL;
 }
 
-static int
-group_free(void *arg, const void *k, size_t klen, void *ptr)
+static void *
+arena_alloc(void *ctx, size_t n)
 {
-	struct fl_group *g = ptr;
-
-	(void)arg;
-	(void)k;
-	(void)klen;
-	free(g->obs);
-	free(g);
-	return 0;
+	return fl_malloc(ctx, n);
 }
 
 static void
-contract_free(struct fl_contract *c)
+arena_free(void *ctx, void *p)
 {
-	size_t i;
-
-	for (i = 0; i < c->nms; i++)
-		free(c->ms[i].id);
-	for (i = 0; i < c->nlate; i++)
-		free(c->late[i].milestone);
-	free(c->ms);
-	free(c->late);
-	free(c->lines);
-	free(c->amends);
-	free(c->payments);
-	free(c->id);
-	free(c->award_id);
-	free(c);
+	fl_free(ctx, p);
 }
 
-static void
-proc_free(struct fl_proc *p)
+int
+fl_init(struct flags *f, const char *dir)
 {
-	size_t i;
+	struct hmap_alloc a = {arena_alloc, arena_free, NULL};
 
-	for (i = 0; i < p->nawards; i++) {
-		free(p->awards[i].id);
-		free(p->awards[i].winners);
-		free(p->awards[i].results);
+	if ((f->mem = fl_mem_new(dir)) == NULL)
+		return PR_ENOMEM;
+	a.ctx = f->mem;
+	/* The maps, heads included, live in the arena and go with it. */
+	if ((f->strmap = hmap_new_alloc(&a)) == NULL ||
+	    (f->procmap = hmap_new_alloc(&a)) == NULL ||
+	    (f->groupmap = hmap_new_alloc(&a)) == NULL ||
+	    (f->tcmap = hmap_new_alloc(&a)) == NULL) {
+		fl_mem_free(f->mem);
+		f->mem = NULL;
+		return PR_ENOMEM;
 	}
-	for (i = 0; i < p->ncontracts; i++)
-		contract_free(p->contracts[i]);
-	free(p->awards);
-	free(p->contracts);
-	free(p->bids);
-	free(p->parties);
-	free(p->items);
-	free(p->ocid);
-	free(p);
+	return 0;
 }
 
 void
 flags_free(struct flags *f)
 {
-	size_t i;
-
 	if (f == NULL)
 		return;
 	if (f->thread_started) {
 		pthread_mutex_lock(&f->lock);
 		f->stop = true;
-		pthread_cond_signal(&f->more);
 		pthread_mutex_unlock(&f->lock);
+		fl_feed_kick(f);
 		pthread_join(f->thread, NULL);
 	}
-	for (i = 0; i < f->procs.n; i++)
-		proc_free(f->procs.v[i]);
-	fl_vec_free(&f->procs);
-	for (i = 0; i < f->nstrs; i++) {
-		free(f->strs[i]);
-		fl_vec_free(&f->by_party[i]);
-		fl_vec_free(&f->by_item[i]);
-	}
-	free(f->strs);
-	free(f->by_party);
-	free(f->by_item);
-	free(f->mark);
-	fl_vec_free(&f->buyers);
-	fl_vec_free(&f->codes);
-	if (f->groupmap != NULL)
-		hmap_walk(f->groupmap, group_free, NULL);
+	fl_feed_free(f->feed);
+	/* The aggregates and their maps go with their arena. */
 	fl_ref_free(f);
-	hmap_free(f->groupmap);
 	hmap_free(f->refmap);
-	hmap_free(f->procmap);
-	hmap_free(f->strmap);
-	pthread_cond_destroy(&f->more);
+	fl_mem_free(f->mem);
 	pthread_cond_destroy(&f->done);
 	pthread_mutex_destroy(&f->lock);
 	free(f);

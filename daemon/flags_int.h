@@ -7,6 +7,10 @@
  * holds it while it applies a chunk of entries, a query while it reads.
  * Strings (party ids, item codes, units, currencies) are interned: an
  * fl_str is an index into flags.strs, valid for the life of the flags.
+ * The aggregates live in flags.mem, a file-backed arena
+ * (daemon/flags_mem.h), not on the heap: allocate them with fl_malloc()
+ * and friends, and never free them one by one at the end (flags_free()
+ * drops the arena whole).
  */
 #ifndef PROCURED_FLAGS_INT_H
 #define PROCURED_FLAGS_INT_H
@@ -174,6 +178,50 @@ struct fl_ref {
 	int64_t price;
 };
 
+/*
+ * Spending totals (GET /v1/totals): one record a contract, keyed
+ * "ocid/contractID", with every version of it that carried a value
+ * (contract, contract.amend) and every payment against it, in log order.
+ * A query folds the versions and payments dated in its period, so that
+ * any period gives the figures a scan of those entries would.
+ */
+struct fl_tline { /* a priced item line of a version */
+	fl_str code; /* "SCHEME:id" of the classification */
+	fl_str currency;
+	unsigned exponent;
+	bool overflow; /* price x quantity did not fit */
+	int64_t total;
+};
+
+struct fl_tver {
+	int64_t date;
+	int64_t value;
+	fl_str buyer, supplier; /* FL_NONE when the event names none */
+	fl_str currency;
+	unsigned exponent;
+	enum pr_funding funding;
+	bool is_contract; /* the contract itself, not an amendment */
+	bool has_items; /* the event listed items: its lines replace */
+	uint32_t nlines;
+	struct fl_tline *lines;
+};
+
+struct fl_tpay {
+	int64_t date;
+	int64_t value;
+	fl_str buyer, payee, currency;
+	unsigned exponent;
+	enum pr_funding funding;
+};
+
+struct fl_tc {
+	struct fl_tver *v;
+	uint32_t nv;
+	struct fl_tpay *p;
+	uint32_t np;
+	int64_t first, last; /* dates of its earliest and latest event */
+};
+
 /* Thresholds (procured.conf(5), docs/FLAGS.md). */
 struct fl_conf {
 	uint64_t min_bidders;
@@ -197,18 +245,20 @@ struct fl_conf {
 
 struct flags {
 	struct procured *d;
+	struct fl_mem *mem; /* where the aggregates live */
 	struct fl_conf conf;
 	pthread_mutex_t lock;
-	pthread_cond_t more; /* the indexer: look for new entries now */
 	pthread_cond_t done; /* queries: a chunk was applied */
 	pthread_t thread;
 	bool thread_started, stop;
+	struct fl_feed *feed; /* parsed events from the sequencer */
 
 	uint64_t indexed; /* entries [0, indexed) are applied */
 	uint64_t errors; /* entries that could not be read or parsed */
+	uint64_t from_feed, from_store; /* where applied entries came from */
 	uint64_t started_ms, caught_up_ms; /* indexing from 0 to the size
 	                                      at start (for the log) */
-	uint64_t start_size;
+	uint64_t start_size; /* the log's size when the engine started */
 
 	struct hmap *strmap; /* string -> fl_str */
 	char **strs;
@@ -223,22 +273,59 @@ struct flags {
 	struct fl_vec codes; /* fl_str of every contracted item code */
 
 	struct hmap *groupmap; /* code|unit|currency -> struct fl_group * */
+
+	struct hmap *tcmap; /* "ocid/contractID" -> struct fl_tc * */
+	struct fl_vec tcs; /* every struct fl_tc, in order of creation */
+	struct fl_vec *tc_by_party; /* [fl_str] -> struct fl_tc * naming it
+	                               as buyer or supplier */
+	struct fl_vec *tc_by_item; /* [fl_str] -> struct fl_tc * with a
+	                              line of that item code */
 	struct hmap *refmap; /* code|unit|currency -> struct fl_ref * */
 	size_t nrefs;
 };
 
 /* flags_index.c */
+/* The maps and arena of a new engine (dir: flags_mem.h); 0 or PR_ENOMEM. */
+int fl_init(struct flags *f, const char *dir);
 fl_str fl_intern(struct flags *f, const char *s);
 /* The interned id of s, or FL_NONE if it was never interned. */
 fl_str fl_lookup(const struct flags *f, const char *s);
 const char *fl_s(const struct flags *f, fl_str id);
+/* Heap vectors, for queries. */
 int fl_vec_push(struct fl_vec *v, void *p);
 void fl_vec_free(struct fl_vec *v);
+/* Vectors of the aggregates, in f->mem. */
+int fl_vec_add(struct flags *f, struct fl_vec *v, void *p);
+int fl_grow(struct flags *f, void *pp, size_t n, size_t sz);
 /* With f->lock held: wait up to ms for the indexer to reach target
  * entries.  0, or PR_EBUSY if it is still behind. */
 int fl_wait(struct flags *f, uint64_t target, unsigned ms);
+
+/* The feed of parsed events (flags_feed.c). */
+struct fl_feed *fl_feed_new(int (*cond_init)(pthread_cond_t *));
+void fl_feed_free(struct fl_feed *q);
+/* The indexer: wait up to ms for entries at or after from to be reported,
+ * or for a kick. */
+void fl_feed_wait(struct flags *f, uint64_t from, unsigned ms);
+/* Wake the indexer now (to stop, or to look at the store). */
+void fl_feed_kick(struct flags *f);
+/*
+ * Take up to max events of entries from, from + 1, ... off the feed into
+ * ev[] (owned by the caller now) and leaf[], dropping any before from.
+ * Returns how many; *next is the entry the feed holds next (UINT64_MAX
+ * if it is empty), so a gap [from, *next) is for the store to fill;
+ * *upto is one past the last entry the sequencer has reported (fed or
+ * dropped): entries committed after it are still on their way.
+ */
+size_t fl_feed_take(struct flags *f, uint64_t from, size_t max,
+    struct pr_event **ev, uint8_t (*leaf)[PR_HASH_LEN], uint64_t *next,
+    uint64_t *upto);
 struct fl_group *fl_group_get(
     struct flags *f, fl_str code, fl_str unit, fl_str currency);
+
+/* flags_totals.c: fold a contract, contract.amend or payment into the
+ * totals (other kinds are ignored); 0 or PR_ENOMEM. */
+int fl_tot_apply(struct flags *f, const struct pr_event *ev);
 
 /* flags_ref.c: the CSV reference price list (flag-reference-prices).
  * fl_ref_parse() reads text[0..len) (name for messages); both log the

@@ -14,6 +14,7 @@ struct hent {
 };
 
 struct hmap {
+	struct hmap_alloc a;
 	struct hent **tab;
 	size_t cap; /* power of two */
 	size_t n;
@@ -33,19 +34,53 @@ fnv1a(const void *p, size_t len)
 	return h;
 }
 
+static void *
+heap_alloc(void *ctx, size_t n)
+{
+	(void)ctx;
+	return malloc(n);
+}
+
+static void
+heap_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+
+static struct hent **
+tab_new(struct hmap *m, size_t cap)
+{
+	struct hent **tab;
+
+	if ((tab = m->a.alloc(m->a.ctx, cap * sizeof(*tab))) != NULL)
+		memset(tab, 0, cap * sizeof(*tab));
+	return tab;
+}
+
 struct hmap *
-hmap_new(void)
+hmap_new_alloc(const struct hmap_alloc *a)
 {
 	struct hmap *m;
 
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((m = a->alloc(a->ctx, sizeof(*m))) == NULL)
 		return NULL;
+	memset(m, 0, sizeof(*m));
+	m->a = *a;
 	m->cap = 64;
-	if ((m->tab = calloc(m->cap, sizeof(*m->tab))) == NULL) {
-		free(m);
+	if ((m->tab = tab_new(m, m->cap)) == NULL) {
+		a->free(a->ctx, m);
 		return NULL;
 	}
 	return m;
+}
+
+struct hmap *
+hmap_new(void)
+{
+	static const struct hmap_alloc heap = {heap_alloc, heap_free, NULL};
+
+	return hmap_new_alloc(&heap);
 }
 
 void
@@ -57,7 +92,7 @@ hmap_clear(struct hmap *m)
 	for (i = 0; i < m->cap; i++) {
 		for (e = m->tab[i]; e != NULL; e = next) {
 			next = e->next;
-			free(e);
+			m->a.free(m->a.ctx, e);
 		}
 		m->tab[i] = NULL;
 	}
@@ -67,11 +102,14 @@ hmap_clear(struct hmap *m)
 void
 hmap_free(struct hmap *m)
 {
+	struct hmap_alloc a;
+
 	if (m == NULL)
 		return;
+	a = m->a;
 	hmap_clear(m);
-	free(m->tab);
-	free(m);
+	a.free(a.ctx, m->tab);
+	a.free(a.ctx, m);
 }
 
 static struct hent **
@@ -92,7 +130,7 @@ grow(struct hmap *m)
 	struct hent **tab, *e, *next;
 	size_t i, ncap = m->cap * 2;
 
-	if ((tab = calloc(ncap, sizeof(*tab))) == NULL)
+	if ((tab = tab_new(m, ncap)) == NULL)
 		return; /* keep working with longer chains */
 	for (i = 0; i < m->cap; i++)
 		for (e = m->tab[i]; e != NULL; e = next) {
@@ -100,7 +138,7 @@ grow(struct hmap *m)
 			e->next = tab[e->hash & (ncap - 1)];
 			tab[e->hash & (ncap - 1)] = e;
 		}
-	free(m->tab);
+	m->a.free(m->a.ctx, m->tab);
 	m->tab = tab;
 	m->cap = ncap;
 }
@@ -112,7 +150,7 @@ hmap_put(struct hmap *m, const void *k, size_t klen, const void *v, size_t vlen,
 	uint64_t h = fnv1a(k, klen);
 	struct hent **pp = slot(m, k, klen, h), *e;
 
-	if ((e = malloc(sizeof(*e) + klen + vlen)) == NULL)
+	if ((e = m->a.alloc(m->a.ctx, sizeof(*e) + klen + vlen)) == NULL)
 		return PR_ENOMEM;
 	e->hash = h;
 	e->seq = seq;
@@ -124,7 +162,7 @@ hmap_put(struct hmap *m, const void *k, size_t klen, const void *v, size_t vlen,
 		memcpy(e->data + klen, v, vlen);
 	if (*pp != NULL) {
 		e->next = (*pp)->next;
-		free(*pp);
+		m->a.free(m->a.ctx, *pp);
 		*pp = e;
 		return 0;
 	}
@@ -160,7 +198,7 @@ hmap_del(struct hmap *m, const void *k, size_t klen)
 	if ((e = *pp) == NULL)
 		return;
 	*pp = e->next;
-	free(e);
+	m->a.free(m->a.ctx, e);
 	m->n--;
 }
 
@@ -175,7 +213,7 @@ hmap_del_upto(struct hmap *m, uint64_t seq)
 		while ((e = *pp) != NULL) {
 			if (e->seq <= seq) {
 				*pp = e->next;
-				free(e);
+				m->a.free(m->a.ctx, e);
 				m->n--;
 			} else
 				pp = &e->next;

@@ -12,7 +12,19 @@
 
 struct hmap;
 
+/* Where a map's table and entries come from: hmap_new() uses malloc(3);
+ * the red-flag engine passes its file-backed arena (daemon/flags_mem.h). */
+struct hmap_alloc {
+	void *(*alloc)(void *ctx, size_t n);
+	void (*free)(void *ctx, void *p);
+	void *ctx;
+};
+
 struct hmap *hmap_new(void);
+/* A map whose memory, head included, comes from a (copied; a->ctx must
+ * outlive the map).  A map in an arena dropped whole needs no
+ * hmap_free(). */
+struct hmap *hmap_new_alloc(const struct hmap_alloc *a);
 void hmap_free(struct hmap *m);
 /* Insert or replace; the map copies key and value. */
 int hmap_put(struct hmap *m, const void *k, size_t klen, const void *v,

@@ -430,6 +430,35 @@ http_error(struct http_req *r, int status, const char *code, const char *field,
 	http_reply_json(r, status, j);
 }
 
+int
+http_error_body(
+    struct pr_buf *out, const char *code, const char *field, const char *msg)
+{
+	char m[512], fld[128];
+	json_t *j;
+	char *s;
+	int rc;
+
+	snprintf(m, sizeof(m), "%s", msg);
+	utf8_scrub(m);
+	if (field != NULL) {
+		snprintf(fld, sizeof(fld), "%s", field);
+		utf8_scrub(fld);
+		field = fld;
+	}
+	j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message",
+	    m, "field", field);
+	if (j == NULL ||
+	    (s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL) {
+		json_decref(j);
+		return PR_ENOMEM;
+	}
+	json_decref(j);
+	rc = pr_buf_append(out, s, strlen(s));
+	free(s);
+	return rc;
+}
+
 struct http_req *
 http_req_detach(struct http_req *r)
 {

@@ -19,6 +19,8 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+struct pr_buf;
+
 struct config;
 struct http_server;
 
@@ -68,6 +70,9 @@ void http_reply_json(struct http_req *r, int status, json_t *j);
 void http_error(struct http_req *r, int status, const char *code,
     const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The body http_error() sends, without the newline, into out. */
+int http_error_body(
+    struct pr_buf *out, const char *code, const char *field, const char *msg);
 /* Tell the client when to retry (503). */
 void http_set_header(struct http_req *r, const char *name, const char *val);
 /*

@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "daemon/http.h"
 #include "daemon/ingest.h"
 #include "daemon/ingest_int.h"
+#include "daemon/flags.h"
 #include "daemon/procured.h"
 #include "daemon/ratelimit.h"
 #include "daemon/receipt.h"
@@ -149,6 +151,97 @@ on_trim(evutil_socket_t fd, short what, void *arg)
 	ig->since_trim = 0;
 }
 
+/* ---- answers: a request, or a line of a batch ---- */
+
+/* POST /v1/events/batch: one answer a line, sent when all are in. */
+struct batch {
+	struct http_req *r; /* detached */
+	size_t n, left;
+	struct pr_buf *out; /* n JSON objects */
+	int oom;
+};
+
+static void
+batch_line_done(struct batch *b)
+{
+	struct pr_buf body = PR_BUF_INIT;
+	size_t i;
+
+	if (--b->left > 0)
+		return;
+	for (i = 0; i < b->n && !b->oom; i++)
+		if (pr_buf_append(&body, b->out[i].data, b->out[i].len) != 0 ||
+		    pr_buf_append(&body, "\n", 1) != 0)
+			b->oom = 1;
+	if (b->oom)
+		http_error(b->r, 500, "internal", NULL,
+		    "out of memory while answering; the events may be "
+		    "logged: submit them again to get their receipts");
+	else
+		http_reply(b->r, 200, "application/x-ndjson", body.data,
+		    body.len, "no-store");
+	pr_buf_free(&body);
+	for (i = 0; i < b->n; i++)
+		pr_buf_free(&b->out[i]);
+	free(b->out);
+	free(b);
+}
+
+static void waiter_fail(const struct waiter *w, int status, const char *code,
+    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+waiter_fail(const struct waiter *w, int status, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	struct pr_buf *o, err = PR_BUF_INIT;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (w->b == NULL) {
+		if (status == 429)
+			http_set_header(w->r, "Retry-After", "1");
+		http_error(w->r, status, code, field, "%s", msg);
+		return;
+	}
+	/* {"status":S,"error":{...}}: the error body with the status. */
+	o = &w->b->out[w->line];
+	pr_buf_reset(o);
+	if (http_error_body(&err, code, field, msg) != 0 || err.len < 2 ||
+	    pr_buf_printf(o, "{\"status\":%d,", status) != 0 ||
+	    pr_buf_append(o, err.data + 1, err.len - 1) != 0)
+		w->b->oom = 1;
+	pr_buf_free(&err);
+	batch_line_done(w->b);
+}
+
+static void
+waiter_reply(
+    const struct waiter *w, int status, const void *receipt, size_t len)
+{
+	struct pr_buf *o;
+
+	if (w->b == NULL) {
+		http_reply(
+		    w->r, status, "application/json", receipt, len, "no-store");
+		return;
+	}
+	o = &w->b->out[w->line];
+	pr_buf_reset(o);
+	/* The receipt ends with a newline: leave it out. */
+	while (len > 0 && ((const char *)receipt)[len - 1] == '\n')
+		len--;
+	if (pr_buf_printf(o, "{\"status\":%d,\"receipt\":", status) != 0 ||
+	    pr_buf_append(o, receipt, len) != 0 ||
+	    pr_buf_append(o, "}", 1) != 0)
+		w->b->oom = 1;
+	batch_line_done(w->b);
+}
+
 /* Answer every request waiting on it, then free it. */
 static void
 item_answer(struct ingest *ig, struct item *it)
@@ -162,12 +255,11 @@ item_answer(struct ingest *ig, struct item *it)
 		hmap_del(ig->pending, it->env_hash, PR_HASH_LEN);
 	for (i = 0; i < it->nwaiters; i++) {
 		if (it->status != 0)
-			http_error(it->waiters[i], it->status, it->code,
+			waiter_fail(&it->waiters[i], it->status, it->code,
 			    it->field[0] ? it->field : NULL, "%s", it->message);
 		else
-			http_reply(it->waiters[i], i == 0 ? 201 : 200,
-			    "application/json", it->receipt.data,
-			    it->receipt.len, "no-store");
+			waiter_reply(&it->waiters[i], i == 0 ? 201 : 200,
+			    it->receipt.data, it->receipt.len);
 	}
 	if (it->status != 0)
 		ig->rejected++;
@@ -194,6 +286,7 @@ verify_main(void *arg)
 	struct item *it;
 	size_t i;
 
+	(void)prctl(PR_SET_NAME, "verify");
 	pthread_mutex_lock(&ig->mtx);
 	for (;;) {
 		while (!ig->quit && ig->verify_q.head == NULL)
@@ -296,6 +389,13 @@ commit_batch(struct ingest *ig, struct item **batch, size_t n)
 			    "be built; fetch it with GET /v1/entries",
 			    (unsigned long long)res[i].index);
 	}
+	/* The red-flag indexer takes the parsed events from here. */
+	for (i = 0; i < n; i++)
+		if (!res[i].duplicate && batch[i]->ev != NULL) {
+			flags_feed(d->flags, res[i].index, res[i].leaf_hash,
+			    batch[i]->ev);
+			batch[i]->ev = NULL;
+		}
 	pthread_mutex_lock(&ig->mtx);
 	ig->committed += n;
 	ig->batches++;
@@ -330,6 +430,7 @@ sequencer_main(void *arg)
 	uint64_t delay_ns = d->conf.batch_delay_ms * 1000000u;
 	int fatal = 0, backlog = 0;
 
+	(void)prctl(PR_SET_NAME, "sequencer");
 	if ((batch = calloc(max, sizeof(*batch))) == NULL)
 		return NULL;
 	pthread_mutex_lock(&ig->mtx);
@@ -571,66 +672,29 @@ ingest_free(struct ingest *ig)
 	free(ig);
 }
 
-void
-ingest_submit(struct http_req *r, struct procured *d)
+/*
+ * One envelope of a request or a batch line: parse, deduplicate, find the
+ * signers' keys and queue it for the verify threads, or answer w now.
+ */
+static void
+submit_one(struct ingest *ig, const struct waiter *w, const char *body,
+    size_t len, uint64_t start_us)
 {
-	struct ingest *ig = d->ingest;
-	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	struct procured *d = ig->d;
 	struct pr_dsse_error derr;
 	struct item *it, *dup;
-	size_t len = evbuffer_get_length(in), i;
-	const char *ctype;
-	char *body;
+	size_t i;
 	void *p;
 	int rc;
 
-	if (ig->shutting_down || ig->fatal) {
-		http_error(r, 503, "unavailable", NULL,
-		    "the log is shutting down; retry shortly");
-		return;
-	}
-	if (ig->inflight >= d->conf.queue_max) {
-		http_error(r, 503, "overloaded", NULL,
-		    "%zu events are waiting; retry shortly", ig->inflight);
-		return;
-	}
-	if (!ratelimit_take(ig->rl_addr, r->peer, r->start_us)) {
-		http_set_header(r, "Retry-After", "1");
-		http_error(r, 429, "rate_limited", NULL,
-		    "too many submissions from %s; slow down", r->peer);
-		return;
-	}
-	ctype = evhttp_find_header(
-	    evhttp_request_get_input_headers(r->req), "Content-Type");
-	if (ctype != NULL && strncmp(ctype, "application/json", 16) != 0 &&
-	    strncmp(ctype, "application/vnd.dsse", 20) != 0) {
-		http_error(r, 415, "unsupported_media_type", "Content-Type",
-		    "send the DSSE envelope as application/json");
-		return;
-	}
-	if (len == 0) {
-		http_error(r, 400, "empty_body", NULL,
-		    "the body must be a DSSE envelope");
-		return;
-	}
-	if (len > d->conf.max_body) {
-		http_error(r, 413, "too_large", NULL,
-		    "the body is %zu bytes; the limit is %llu", len,
-		    (unsigned long long)d->conf.max_body);
-		return;
-	}
-	if ((body = (char *)evbuffer_pullup(in, (ev_ssize_t)len)) == NULL) {
-		http_error(r, 500, "internal", NULL, "out of memory");
-		return;
-	}
 	if ((it = calloc(1, sizeof(*it))) == NULL) {
-		http_error(r, 503, "overloaded", NULL, "out of memory");
+		waiter_fail(w, 503, "overloaded", NULL, "out of memory");
 		return;
 	}
-	it->arrived_us = r->start_us;
+	it->arrived_us = start_us;
 	memset(&derr, 0, sizeof(derr));
 	if ((rc = pr_dsse_parse(body, len, &it->env, &derr)) != 0) {
-		http_error(r, rc == PR_ETOOBIG ? 413 : 400,
+		waiter_fail(w, rc == PR_ETOOBIG ? 413 : 400,
 		    derr.code ? derr.code : "bad_envelope",
 		    derr.field[0] ? derr.field : NULL, "%s",
 		    derr.message[0] ? derr.message : pr_strerror(rc));
@@ -638,13 +702,13 @@ ingest_submit(struct http_req *r, struct procured *d)
 		return;
 	}
 	if (strcmp(it->env->payload_type, PR_DSSE_PAYLOAD_TYPE) != 0) {
-		http_error(r, 422, "bad_payload_type", "payloadType",
+		waiter_fail(w, 422, "bad_payload_type", "payloadType",
 		    "payloadType must be \"%s\"", PR_DSSE_PAYLOAD_TYPE);
 		item_free(it);
 		return;
 	}
 	if ((rc = pr_entry_dsse_hash(it->env, it->env_hash)) != 0) {
-		http_error(r, 413, "too_large", NULL,
+		waiter_fail(w, 413, "too_large", NULL,
 		    "the envelope does not fit in a log entry: %s",
 		    pr_errmsg(rc));
 		item_free(it);
@@ -655,25 +719,27 @@ ingest_submit(struct http_req *r, struct procured *d)
 		dup = p;
 		item_free(it);
 		if (dup->nwaiters == ITEM_MAX_WAITERS) {
-			http_error(r, 503, "overloaded", NULL,
+			waiter_fail(w, 503, "overloaded", NULL,
 			    "this envelope is already being logged; retry");
 			return;
 		}
-		dup->waiters[dup->nwaiters++] = http_req_detach(r);
+		dup->waiters[dup->nwaiters] = *w;
+		if (w->r != NULL)
+			http_req_detach(w->r);
+		dup->nwaiters++;
 		ig->duplicates++;
 		return;
 	}
 	/* Already logged: the same receipt, at the current tree size. */
 	if (receipt_for_envelope(d->store, it->env_hash, &it->receipt) == 0) {
 		ig->duplicates++;
-		http_reply(r, 200, "application/json", it->receipt.data,
-		    it->receipt.len, "no-store");
+		waiter_reply(w, 200, it->receipt.data, it->receipt.len);
 		item_free(it);
 		return;
 	}
 	for (i = 0; i < it->env->nsigs; i++) {
 		if (it->env->sigs[i].keyid == NULL) {
-			http_error(r, 401, "unknown_key", "signatures",
+			waiter_fail(w, 401, "unknown_key", "signatures",
 			    "signature %zu has no keyid; the log finds keys "
 			    "by keyid",
 			    i);
@@ -683,9 +749,8 @@ ingest_submit(struct http_req *r, struct procured *d)
 		it->keys[i] =
 		    keycache_get(d, ig->overlay, it->env->sigs[i].keyid);
 		if (!ratelimit_take(
-		        ig->rl_key, it->env->sigs[i].keyid, r->start_us)) {
-			http_set_header(r, "Retry-After", "1");
-			http_error(r, 429, "rate_limited", "signatures",
+		        ig->rl_key, it->env->sigs[i].keyid, start_us)) {
+			waiter_fail(w, 429, "rate_limited", "signatures",
 			    "too many submissions signed by %s; slow down",
 			    it->env->sigs[i].keyid);
 			item_free(it);
@@ -693,16 +758,156 @@ ingest_submit(struct http_req *r, struct procured *d)
 		}
 	}
 	if (hmap_put(ig->pending, it->env_hash, PR_HASH_LEN, NULL, 0, 0, it)) {
-		http_error(r, 503, "overloaded", NULL, "out of memory");
+		waiter_fail(w, 503, "overloaded", NULL, "out of memory");
 		item_free(it);
 		return;
 	}
-	it->waiters[it->nwaiters++] = http_req_detach(r);
+	it->waiters[it->nwaiters++] = *w;
+	if (w->r != NULL)
+		http_req_detach(w->r);
 	ig->inflight++;
 	pthread_mutex_lock(&ig->mtx);
 	q_push(&ig->verify_q, it);
 	pthread_cond_signal(&ig->verify_cv);
 	pthread_mutex_unlock(&ig->mtx);
+}
+
+/* The checks common to both ways of submitting, for n events of len bytes
+ * in all: 0, or -1 after answering r. */
+static int
+submit_check(struct ingest *ig, struct http_req *r, size_t n, size_t len,
+    uint64_t max, const char *const *ctypes, const char *what)
+{
+	const char *ctype, *const *c;
+	size_t i;
+
+	if (ig->shutting_down || ig->fatal) {
+		http_error(r, 503, "unavailable", NULL,
+		    "the log is shutting down; retry shortly");
+		return -1;
+	}
+	if (ig->inflight + n > ig->d->conf.queue_max) {
+		http_error(r, 503, "overloaded", NULL,
+		    "%zu events are waiting; retry shortly", ig->inflight);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (!ratelimit_take(ig->rl_addr, r->peer, r->start_us)) {
+			http_set_header(r, "Retry-After", "1");
+			http_error(r, 429, "rate_limited", NULL,
+			    "too many submissions from %s; slow down", r->peer);
+			return -1;
+		}
+	ctype = evhttp_find_header(
+	    evhttp_request_get_input_headers(r->req), "Content-Type");
+	if (ctype != NULL) {
+		for (c = ctypes; *c != NULL; c++)
+			if (strncmp(ctype, *c, strlen(*c)) == 0)
+				break;
+		if (*c == NULL) {
+			http_error(r, 415, "unsupported_media_type",
+			    "Content-Type", "send %s; Content-Type %s", what,
+			    ctypes[0]);
+			return -1;
+		}
+	}
+	if (len == 0) {
+		http_error(
+		    r, 400, "empty_body", NULL, "the body must be %s", what);
+		return -1;
+	}
+	if (len > max) {
+		http_error(r, 413, "too_large", NULL,
+		    "the body is %zu bytes; the limit is %llu", len,
+		    (unsigned long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ingest_submit(struct http_req *r, struct procured *d)
+{
+	static const char *const ctypes[] = {
+	    "application/json", "application/vnd.dsse", NULL};
+	struct ingest *ig = d->ingest;
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	struct waiter w = {r, NULL, 0};
+	size_t len = evbuffer_get_length(in);
+	char *body;
+
+	if (submit_check(ig, r, 1, len, d->conf.max_body, ctypes,
+	        "a DSSE envelope") != 0)
+		return;
+	if ((body = (char *)evbuffer_pullup(in, (ev_ssize_t)len)) == NULL) {
+		http_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	submit_one(ig, &w, body, len, r->start_us);
+}
+
+void
+ingest_submit_batch(struct http_req *r, struct procured *d)
+{
+	static const char *const ctypes[] = {
+	    "application/x-ndjson", "application/jsonl", NULL};
+	struct ingest *ig = d->ingest;
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	struct waiter w = {NULL, NULL, 0};
+	size_t len = evbuffer_get_length(in), n = 0, i, off, l, ll;
+	struct batch *b;
+	const char *nl;
+	char *body;
+
+	if (len > 0 && len <= d->conf.max_body) {
+		if ((body = (char *)evbuffer_pullup(in, (ev_ssize_t)len)) ==
+		    NULL) {
+			http_error(r, 500, "internal", NULL, "out of memory");
+			return;
+		}
+		/* One envelope a line; the last newline is optional. */
+		for (off = 0; off < len; off += l + 1, n++) {
+			nl = memchr(body + off, '\n', len - off);
+			l = nl != NULL ? (size_t)(nl - (body + off))
+			               : len - off;
+		}
+		if (n > d->conf.max_batch_events) {
+			http_error(r, 413, "too_many_events", NULL,
+			    "the batch has %zu events; the limit is %llu", n,
+			    (unsigned long long)d->conf.max_batch_events);
+			return;
+		}
+	} else
+		body = NULL;
+	if (submit_check(ig, r, n > 0 ? n : 1, len, d->conf.max_body, ctypes,
+	        "DSSE envelopes, one a line") != 0)
+		return;
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->out = calloc(n, sizeof(*b->out))) == NULL) {
+		free(b);
+		http_error(r, 503, "overloaded", NULL, "out of memory");
+		return;
+	}
+	b->r = http_req_detach(r);
+	b->n = b->left = n;
+	w.b = b;
+	/* The last line may complete the batch and free it: nothing below
+	 * touches b after submitting it. */
+	for (i = 0, off = 0; i < n; i++, off += l + 1) {
+		nl = memchr(body + off, '\n', len - off);
+		l = nl != NULL ? (size_t)(nl - (body + off)) : len - off;
+		w.line = i;
+		/* CRLF line ends too (the CR is not part of the line). */
+		ll = l > 0 && body[off + l - 1] == '\r' ? l - 1 : l;
+		if (ll == 0)
+			waiter_fail(&w, 400, "empty_body", NULL,
+			    "line %zu is empty; send one envelope a line",
+			    i + 1);
+		else
+			submit_one(ig, &w, body + off, ll, r->start_us);
+		if (nl == NULL)
+			break;
+	}
 }
 
 size_t

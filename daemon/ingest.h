@@ -33,6 +33,12 @@ void ingest_set_rates(struct ingest *ig);
 
 /* Handler for POST /v1/events. */
 void ingest_submit(struct http_req *r, struct procured *d);
+/*
+ * POST /v1/events/batch: DSSE envelopes, one a line (NDJSON); answers 200
+ * with one JSON object a line, in order, once every line has its answer:
+ * {"status":201,"receipt":{...}} or {"status":4xx,"error":{...}}.
+ */
+void ingest_submit_batch(struct http_req *r, struct procured *d);
 
 /* Events accepted but not yet answered. */
 size_t ingest_pending(const struct ingest *ig);

@@ -20,11 +20,20 @@ struct hmap;
 
 #define ITEM_MAX_WAITERS 8
 
+struct batch;
+
+/* Where an answer goes: a request of its own, or one line of a batch. */
+struct waiter {
+	struct http_req *r; /* POST /v1/events (detached once waiting) */
+	struct batch *b; /* POST /v1/events/batch: line `line` of b */
+	size_t line;
+};
+
 struct item {
 	struct item *next;
 	uint64_t seq; /* admission order; 0 before admission */
 	uint64_t epoch; /* overlay generation it was admitted against */
-	struct http_req *waiters[ITEM_MAX_WAITERS];
+	struct waiter waiters[ITEM_MAX_WAITERS];
 	unsigned nwaiters;
 
 	/* parsed on the event loop */

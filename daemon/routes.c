@@ -88,6 +88,8 @@ on_metrics(struct http_req *r, void *arg)
 	rc = http_metrics(d->http, &b);
 	if (rc == 0)
 		rc = ingest_metrics(d->ingest, &b);
+	if (rc == 0)
+		rc = flags_metrics(d->flags, &b);
 	if (rc != 0) {
 		pr_buf_free(&b);
 		http_error(r, 500, "internal", NULL, "out of memory");
@@ -322,6 +324,12 @@ on_events(struct http_req *r, void *arg)
 	ingest_submit(r, arg);
 }
 
+static void
+on_events_batch(struct http_req *r, void *arg)
+{
+	ingest_submit_batch(r, arg);
+}
+
 #define GET (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
 
 const struct http_route procured_routes[] = {
@@ -331,6 +339,7 @@ const struct http_route procured_routes[] = {
     {"tile", GET, "/tile/", on_tile},
     {"log", GET, "/v1/log", on_log},
     {"events", EVHTTP_REQ_POST, "/v1/events", on_events},
+    {"events_batch", EVHTTP_REQ_POST, "/v1/events/batch", on_events_batch},
     {"entry", GET, "/v1/entries/", on_entry},
     {"inclusion", GET, "/v1/proof/inclusion", on_inclusion},
     {"consistency", GET, "/v1/proof/consistency", on_consistency},

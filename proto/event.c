@@ -205,7 +205,8 @@ pr_kind_parent_allowed(enum pr_kind parent, enum pr_kind child)
 
 /*
  * An event lives in one arena: the struct, every array, and the JSON tree
- * its strings point into.  pr_event_free() releases them all.
+ * its strings point into (proto/json.h).  pr_event_free() releases them
+ * all at once.
  */
 struct chunk {
 	struct chunk *next;
@@ -214,19 +215,22 @@ struct chunk {
 };
 
 struct pr_event_mem {
-	json_t *root;
+	struct pr_json *root;
 	struct chunk *chunks;
+	size_t first; /* the size of the first chunk */
 };
 
 /*
- * Chunks stay below glibc's large-request threshold (1 KiB) so that the
- * allocator serves them from its per-thread cache instead of
- * consolidating the many small blocks jansson has just freed.
+ * The first chunk is sized from the payload so that one allocation
+ * usually holds the whole event (the tree and the parsed event take
+ * about three times the text); further chunks are CHUNK_SIZE or what one
+ * request needs.
  */
-#define CHUNK_SIZE 960
+#define CHUNK_SIZE 4000
+#define TREE_FACTOR 3
 
 static void *
-mem_alloc(struct pr_event_mem *m, size_t size)
+mem_alloc_raw(struct pr_event_mem *m, size_t size)
 {
 	struct chunk *c = m->chunks;
 	size_t want, align = sizeof(max_align_t);
@@ -236,7 +240,10 @@ mem_alloc(struct pr_event_mem *m, size_t size)
 	if (size == 0)
 		size = align;
 	if (c == NULL || c->size - c->used < size) {
-		want = size > CHUNK_SIZE ? size : CHUNK_SIZE;
+		want =
+		    c == NULL && m->first > CHUNK_SIZE ? m->first : CHUNK_SIZE;
+		if (want < size)
+			want = size;
 		if ((c = malloc(sizeof(*c) + want)) == NULL)
 			return NULL;
 		c->size = want;
@@ -246,8 +253,23 @@ mem_alloc(struct pr_event_mem *m, size_t size)
 	}
 	p = (char *)c->data + c->used;
 	c->used += size;
-	memset(p, 0, size);
 	return p;
+}
+
+static void *
+mem_alloc(struct pr_event_mem *m, size_t size)
+{
+	void *p;
+
+	if ((p = mem_alloc_raw(m, size)) != NULL)
+		memset(p, 0, size);
+	return p;
+}
+
+static void *
+json_alloc(void *ctx, size_t size)
+{
+	return mem_alloc_raw(ctx, size);
 }
 
 void *
@@ -265,7 +287,6 @@ pr_event_free(struct pr_event *ev)
 	if (ev == NULL)
 		return;
 	m = ev->mem;
-	json_decref(m->root);
 	for (c = m->chunks; c != NULL; c = next) {
 		next = c->next;
 		free(c);
@@ -286,8 +307,8 @@ fail_plain(struct pr_event_error *err, const char *code, const char *msg)
 }
 
 /*
- * jansson quotes the input near an error, which may be any bytes: keep
- * the message printable ASCII so it can travel in a JSON error reply.
+ * A parse error may quote the input, which may be any bytes: keep the
+ * message printable ASCII so it can travel in a JSON error reply.
  */
 static void
 scrub(char *s)
@@ -295,49 +316,6 @@ scrub(char *s)
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
 			*s = '?';
-}
-
-/*
- * Nesting depth of the JSON text, counted without parsing so that deep
- * input is refused before any recursion.  Strings are skipped, escapes
- * included; the text need not be valid JSON.
- */
-static size_t
-json_depth(const uint8_t *s, size_t len)
-{
-	const uint8_t *q;
-	size_t i = 0, k, depth = 0, max = 0;
-
-	while (i < len) {
-		switch (s[i]) {
-		case '"':
-			/* To the next quote not preceded by an odd number of
-			 * backslashes. */
-			for (k = i + 1;; k = (size_t)(q - s) + 1) {
-				q = memchr(s + k, '"', len - k);
-				if (q == NULL)
-					return max;
-				for (k = (size_t)(q - s); s[k - 1] == '\\'; k--)
-					;
-				if (((size_t)(q - s) - k) % 2 == 0)
-					break;
-			}
-			i = (size_t)(q - s);
-			break;
-		case '{':
-		case '[':
-			if (++depth > max)
-				max = depth;
-			break;
-		case '}':
-		case ']':
-			if (depth > 0)
-				depth--;
-			break;
-		}
-		i++;
-	}
-	return max;
 }
 
 static const char *const common_fields[] = {
@@ -363,14 +341,16 @@ top_field(const struct pr_kind_rule *rule, const char *key)
 }
 
 static int
-top_fields(struct pr_parse *p, json_t *root, const struct pr_kind_rule *rule)
+top_fields(
+    struct pr_parse *p, struct pr_json *root, const struct pr_kind_rule *rule)
 {
 	const char *key;
-	json_t *v;
-	size_t len;
+	struct pr_json *v;
+	size_t i, len;
 
-	json_object_foreach(root, key, v)
+	pr_json_object_foreach(root, i, key, v)
 	{
+		(void)v;
 		if (top_field(rule, key))
 			continue;
 		len = (size_t)pp_clip(key, 40);
@@ -386,20 +366,20 @@ top_fields(struct pr_parse *p, json_t *root, const struct pr_kind_rule *rule)
 }
 
 static int
-common(struct pr_parse *p, json_t *root, const struct pr_kind_rule *rule,
-    struct pr_event *ev)
+common(struct pr_parse *p, struct pr_json *root,
+    const struct pr_kind_rule *rule, struct pr_event *ev)
 {
 	const char *ocid, *why;
-	json_t *v;
+	struct pr_json *v;
 	int rc;
 
 	ev->schema = PR_EVENT_SCHEMA;
-	if ((v = json_object_get(root, "schema")) != NULL) {
-		if (!json_is_integer(v))
+	if ((v = pr_json_get(root, "schema")) != NULL) {
+		if (!pr_json_is_integer(v))
 			return pp_fail_at(p, "schema", "bad_type",
 			    "expected the integer %d, got %s", PR_EVENT_SCHEMA,
 			    pp_typename(v));
-		if (json_integer_value(v) != PR_EVENT_SCHEMA)
+		if (pr_json_int(v) != PR_EVENT_SCHEMA)
 			return pp_fail_at(p, "schema", "bad_version",
 			    "this log accepts event schema %d only",
 			    PR_EVENT_SCHEMA);
@@ -418,28 +398,28 @@ common(struct pr_parse *p, json_t *root, const struct pr_kind_rule *rule,
 	         rule->parent == PR_PARENT_REQUIRED ? PP_REQ : 0,
 	         &ev->has_parent, ev->parent)) != 0)
 		return rc;
-	if ((v = json_object_get(root, "ext")) != NULL && !json_is_object(v))
+	if ((v = pr_json_get(root, "ext")) != NULL && !pr_json_is_object(v))
 		return pp_fail_at(p, "ext", "bad_type",
 		    "expected an object, got %s", pp_typename(v));
 	return 0;
 }
 
 static int
-parse_root(struct pr_parse *p, json_t *root, struct pr_event *ev)
+parse_root(struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	const struct pr_kind_rule *rule;
-	json_t *k;
+	struct pr_json *k;
 	int kind, rc;
 
-	if (!json_is_object(root))
+	if (!pr_json_is_object(root))
 		return pp_fail(p, "bad_type",
 		    "an event is a JSON object, not %s", pp_typename(root));
-	if ((k = json_object_get(root, "kind")) == NULL)
+	if ((k = pr_json_get(root, "kind")) == NULL)
 		return pp_missing(p, "kind");
-	if (!json_is_string(k))
+	if (!pr_json_is_string(k))
 		return pp_fail_at(p, "kind", "bad_type",
 		    "expected a string, got %s", pp_typename(k));
-	kind = pr_kind_from_name(json_string_value(k), json_string_length(k));
+	kind = pr_kind_from_name(pr_json_str(k), pr_json_len(k));
 	if (kind < 0)
 		return pp_fail_at(p, "kind", "unknown_kind",
 		    "expected one of key.grant, key.revoke, plan, tender, "
@@ -461,8 +441,8 @@ pr_event_parse(const uint8_t *payload, size_t len, struct pr_event **out,
 	struct pr_parse p;
 	struct pr_event_mem *m;
 	struct pr_event *ev;
-	json_error_t jerr;
-	json_t *root;
+	struct pr_json_error jerr;
+	struct pr_json *root;
 	int rc;
 
 	if (len > PR_EVENT_MAX_SIZE) {
@@ -470,17 +450,24 @@ pr_event_parse(const uint8_t *payload, size_t len, struct pr_event **out,
 		    "an event payload is at most 65536 bytes");
 		return PR_ETOOBIG;
 	}
-	if (json_depth(payload, len) > PR_EVENT_MAX_DEPTH) {
-		fail_plain(
-		    err, "too_deep", "objects and arrays nest at most 16 deep");
-		return PR_EFORMAT;
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		fail_plain(err, "no_memory", "out of memory");
+		return PR_ENOMEM;
 	}
-	root = json_loadb(
-	    (const char *)payload, len, JSON_REJECT_DUPLICATES, &jerr);
+	m->first = TREE_FACTOR * len + 1024;
+	root = pr_json_parse((const char *)payload, len, PR_EVENT_MAX_DEPTH,
+	    json_alloc, m, &jerr);
 	if (root == NULL) {
-		if (err != NULL) {
-			err->code =
-			    json_error_code(&jerr) == json_error_duplicate_key
+		if (jerr.code == PR_JSON_ENOMEM) {
+			fail_plain(err, "no_memory", "out of memory");
+			rc = PR_ENOMEM;
+			goto free_mem;
+		}
+		if (jerr.code == PR_JSON_EDEPTH)
+			fail_plain(err, "too_deep",
+			    "objects and arrays nest at most 16 deep");
+		else if (err != NULL) {
+			err->code = jerr.code == PR_JSON_EDUPLICATE
 			    ? "duplicate_key"
 			    : "bad_json";
 			err->path[0] = '\0';
@@ -489,12 +476,8 @@ pr_event_parse(const uint8_t *payload, size_t len, struct pr_event **out,
 			    jerr.column);
 			scrub(err->message);
 		}
-		return PR_EFORMAT;
-	}
-	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		json_decref(root);
-		fail_plain(err, "no_memory", "out of memory");
-		return PR_ENOMEM;
+		rc = PR_EFORMAT;
+		goto free_mem;
 	}
 	m->root = root;
 	if ((ev = mem_alloc(m, sizeof(*ev))) == NULL) {
@@ -511,7 +494,6 @@ pr_event_parse(const uint8_t *payload, size_t len, struct pr_event **out,
 	*out = ev;
 	return 0;
 free_mem:
-	json_decref(root);
 	while (m->chunks != NULL) {
 		struct chunk *next = m->chunks->next;
 

@@ -292,7 +292,7 @@ struct pr_sign_rule {
 };
 
 struct pr_parse;
-struct json_t;
+struct pr_json;
 
 struct pr_kind_rule {
 	enum pr_kind kind;
@@ -305,7 +305,7 @@ struct pr_kind_rule {
 	struct pr_sign_rule sign_rules[PR_MAX_SIGN_RULES];
 	const char *const *fields; /* kind-specific top-level field names */
 	/* Checks the kind-specific fields; private to the parser. */
-	int (*parse)(struct pr_parse *, struct json_t *, struct pr_event *);
+	int (*parse)(struct pr_parse *, struct pr_json *, struct pr_event *);
 };
 
 /* The row for kind, or NULL if kind is out of range. */

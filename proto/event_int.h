@@ -14,9 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "proto/event.h"
+#include "proto/json.h"
 #include "proto/log.h"
 
 /* Limits on strings (bytes of UTF-8). */
@@ -70,52 +69,52 @@ void *pp_alloc(struct pr_parse *p, size_t size);
 int pp_clip(const char *s, size_t max);
 
 /* What kind of JSON value v is, for messages ("a number", "null"). */
-const char *pp_typename(const json_t *v);
+const char *pp_typename(const struct pr_json *v);
 
 /*
  * Refuse any key of obj not in allowed (NULL-terminated) or extra (may
  * be NULL): "unknown_field".
  */
-int pp_fields(struct pr_parse *p, json_t *obj, const char *const *allowed,
-    const char *const *extra);
+int pp_fields(struct pr_parse *p, struct pr_json *obj,
+    const char *const *allowed, const char *const *extra);
 
 /* A field that must be absent when req is set, else fetched. */
-json_t *pp_get(json_t *obj, const char *key);
+struct pr_json *pp_get(struct pr_json *obj, const char *key);
 int pp_missing(struct pr_parse *p, const char *key);
 
-int pp_string(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    const char **out);
-int pp_object(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    json_t **out);
+int pp_string(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, const char **out);
+int pp_object(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, struct pr_json **out);
 /* A non-empty array ("empty_array" if []). */
-int pp_array(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    json_t **out);
-int pp_date(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    bool *has, int64_t *out);
-int pp_hash(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    bool *has, uint8_t out[PR_EVENT_HASH_LEN]);
+int pp_array(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, struct pr_json **out);
+int pp_date(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, bool *has, int64_t *out);
+int pp_hash(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, bool *has, uint8_t out[PR_EVENT_HASH_LEN]);
 /* One of names[1..] (names[0] is the "none" value, never accepted). */
-int pp_enum(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    const char *const *names, size_t n, int *out);
+int pp_enum(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, const char *const *names, size_t n, int *out);
 /* A party object at the current path. */
-int pp_party_value(struct pr_parse *p, json_t *o, struct pr_party *out);
-int pp_party(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    struct pr_party *out);
-int pp_money(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    bool *has, struct pr_money *out);
-int pp_period(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    bool need_start, struct pr_period *out);
-int pp_funding(
-    struct pr_parse *p, json_t *obj, unsigned flags, enum pr_funding *out);
-int pp_items(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    unsigned itflags, struct pr_item **out, size_t *n);
-int pp_parties(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    struct pr_party **out, size_t *n);
-int pp_lots(struct pr_parse *p, json_t *obj, unsigned flags,
+int pp_party_value(struct pr_parse *p, struct pr_json *o, struct pr_party *out);
+int pp_party(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, struct pr_party *out);
+int pp_money(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, bool *has, struct pr_money *out);
+int pp_period(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, bool need_start, struct pr_period *out);
+int pp_funding(struct pr_parse *p, struct pr_json *obj, unsigned flags,
+    enum pr_funding *out);
+int pp_items(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, unsigned itflags, struct pr_item **out, size_t *n);
+int pp_parties(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, struct pr_party **out, size_t *n);
+int pp_lots(struct pr_parse *p, struct pr_json *obj, unsigned flags,
     struct pr_lot **out, size_t *n);
-int pp_milestones(struct pr_parse *p, json_t *obj, unsigned flags,
+int pp_milestones(struct pr_parse *p, struct pr_json *obj, unsigned flags,
     struct pr_milestone **out, size_t *n);
-int pp_bid_results(struct pr_parse *p, json_t *obj, unsigned flags,
+int pp_bid_results(struct pr_parse *p, struct pr_json *obj, unsigned flags,
     struct pr_bid_result **out, size_t *n);
 
 /* Cross-field checks shared by kinds. */
@@ -140,19 +139,23 @@ extern const char *const pp_role_names[];
 #define PP_NROLES 4
 
 /* Per-kind parse functions (event_kinds.c), one per table row. */
-int pp_kind_key_grant(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_key_revoke(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_plan(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_tender(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_tender_amend(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_tender_cancel(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_bid_commit(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_bid_reveal(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_award(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_contract(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_contract_amend(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_contract_terminate(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_delivery(struct pr_parse *, json_t *, struct pr_event *);
-int pp_kind_payment(struct pr_parse *, json_t *, struct pr_event *);
+int pp_kind_key_grant(struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_key_revoke(struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_plan(struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_tender(struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_tender_amend(
+    struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_tender_cancel(
+    struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_bid_commit(struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_bid_reveal(struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_award(struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_contract(struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_contract_amend(
+    struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_contract_terminate(
+    struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_delivery(struct pr_parse *, struct pr_json *, struct pr_event *);
+int pp_kind_payment(struct pr_parse *, struct pr_json *, struct pr_event *);
 
 #endif

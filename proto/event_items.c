@@ -15,12 +15,13 @@
 #include "proto/money.h"
 
 static int
-classification(struct pr_parse *p, json_t *o, struct pr_classification *out)
+classification(
+    struct pr_parse *p, struct pr_json *o, struct pr_classification *out)
 {
 	static const char *const fields[] = {
 	    "scheme", "id", "description", NULL};
 	const char *id, *desc, *want = NULL;
-	json_t *v;
+	struct pr_json *v;
 	size_t len;
 	bool ok;
 	int scheme, rc;
@@ -28,14 +29,14 @@ classification(struct pr_parse *p, json_t *o, struct pr_classification *out)
 	if ((rc = pp_fields(p, o, fields, NULL)) != 0 ||
 	    (rc = pp_string(p, o, "description", 0, &desc)) != 0)
 		return rc;
-	v = json_object_get(o, "scheme");
+	v = pr_json_get(o, "scheme");
 	if (v == NULL)
 		return pp_missing(p, "scheme");
-	if (!json_is_string(v))
+	if (!pr_json_is_string(v))
 		return pp_fail_at(p, "scheme", "bad_type",
 		    "expected a string, got %s", pp_typename(v));
 	for (scheme = 1; scheme < PP_NSCHEMES; scheme++)
-		if (strcmp(json_string_value(v), pp_scheme_names[scheme]) == 0)
+		if (strcmp(pr_json_str(v), pp_scheme_names[scheme]) == 0)
 			break;
 	if (scheme == PP_NSCHEMES)
 		return pp_fail_at(p, "scheme", "bad_classification",
@@ -82,10 +83,11 @@ classification(struct pr_parse *p, json_t *o, struct pr_classification *out)
 }
 
 static int
-quantity(struct pr_parse *p, json_t *o, unsigned itflags, struct pr_item *it)
+quantity(
+    struct pr_parse *p, struct pr_json *o, unsigned itflags, struct pr_item *it)
 {
-	json_t *v = json_object_get(o, "quantity");
-	json_int_t i;
+	struct pr_json *v = pr_json_get(o, "quantity");
+	int64_t i;
 	int rc;
 
 	if (v == NULL) {
@@ -93,8 +95,8 @@ quantity(struct pr_parse *p, json_t *o, unsigned itflags, struct pr_item *it)
 			return pp_missing(p, "quantity");
 		return 0;
 	}
-	if (json_is_integer(v)) {
-		i = json_integer_value(v);
+	if (pr_json_is_integer(v)) {
+		i = pr_json_int(v);
 		if (i <= 0)
 			return pp_fail_at(p, "quantity", "bad_quantity",
 			    "the quantity must be greater than zero");
@@ -102,9 +104,9 @@ quantity(struct pr_parse *p, json_t *o, unsigned itflags, struct pr_item *it)
 			return pp_fail_at(p, "quantity", "bad_quantity",
 			    "the quantity is too large");
 		it->quantity = (int64_t)i * PR_QTY_SCALE;
-	} else if (json_is_string(v)) {
-		rc = pr_decimal_parse(json_string_value(v),
-		    json_string_length(v), PR_QTY_DECIMALS, &it->quantity);
+	} else if (pr_json_is_string(v)) {
+		rc = pr_decimal_parse(pr_json_str(v), pr_json_len(v),
+		    PR_QTY_DECIMALS, &it->quantity);
 		if (rc == PR_ETRUNC)
 			return pp_fail_at(p, "quantity", "too_many_decimals",
 			    "a quantity has at most 3 decimal places");
@@ -115,7 +117,7 @@ quantity(struct pr_parse *p, json_t *o, unsigned itflags, struct pr_item *it)
 			return pp_fail_at(p, "quantity", "bad_quantity",
 			    "expected an integer or a decimal string such as "
 			    "\"2.5\"");
-	} else if (json_is_real(v))
+	} else if (pr_json_is_real(v))
 		return pp_fail_at(p, "quantity", "bad_quantity",
 		    "write fractional quantities as decimal strings such as "
 		    "\"2.5\", never as JSON numbers");
@@ -131,10 +133,11 @@ quantity(struct pr_parse *p, json_t *o, unsigned itflags, struct pr_item *it)
 }
 
 static int
-unit(struct pr_parse *p, json_t *o, unsigned itflags, struct pr_item *it)
+unit(
+    struct pr_parse *p, struct pr_json *o, unsigned itflags, struct pr_item *it)
 {
 	static const char *const fields[] = {"code", "name", NULL};
-	json_t *u = NULL;
+	struct pr_json *u = NULL;
 	size_t mark;
 	int rc;
 
@@ -158,25 +161,25 @@ out:
 }
 
 static int
-additional(struct pr_parse *p, json_t *o, struct pr_item *it)
+additional(struct pr_parse *p, struct pr_json *o, struct pr_item *it)
 {
-	json_t *a = NULL, *c;
+	struct pr_json *a = NULL, *c;
 	size_t i, mark, m2;
 	int rc;
 
 	if ((rc = pp_array(p, o, "additionalClassifications", 0, &a)) != 0 ||
 	    a == NULL)
 		return rc;
-	it->n_additional = json_array_size(a);
+	it->n_additional = pr_json_size(a);
 	it->additional =
 	    pp_alloc(p, it->n_additional * sizeof(*it->additional));
 	if (it->additional == NULL)
 		return pp_nomem(p);
 	mark = pp_push(p, "additionalClassifications");
-	json_array_foreach(a, i, c)
+	pr_json_array_foreach(a, i, c)
 	{
 		m2 = pp_push_index(p, i);
-		if (!json_is_object(c))
+		if (!pr_json_is_object(c))
 			rc = pp_fail(p, "bad_type",
 			    "expected an object, got %s", pp_typename(c));
 		else
@@ -190,16 +193,17 @@ additional(struct pr_parse *p, json_t *o, struct pr_item *it)
 }
 
 static int
-item(struct pr_parse *p, json_t *o, unsigned itflags, struct pr_item *it)
+item(
+    struct pr_parse *p, struct pr_json *o, unsigned itflags, struct pr_item *it)
 {
 	static const char *const fields[] = {"id", "description",
 	    "classification", "additionalClassifications", "quantity", "unit",
 	    "unitPrice", "relatedLot", NULL};
-	json_t *c = NULL;
+	struct pr_json *c = NULL;
 	size_t mark;
 	int rc;
 
-	if (!json_is_object(o))
+	if (!pr_json_is_object(o))
 		return pp_fail(p, "bad_type", "expected an object, got %s",
 		    pp_typename(o));
 	if ((rc = pp_fields(p, o, fields, NULL)) != 0 ||
@@ -327,11 +331,11 @@ idset_has(const struct idset *set, const char *id)
 }
 
 int
-pp_items(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    unsigned itflags, struct pr_item **out, size_t *n)
+pp_items(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, unsigned itflags, struct pr_item **out, size_t *n)
 {
 	struct pr_item *items;
-	json_t *a = NULL, *o;
+	struct pr_json *a = NULL, *o;
 	size_t i, mark, m2;
 	int rc;
 
@@ -342,11 +346,11 @@ pp_items(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 		*n = 0;
 		return 0;
 	}
-	items = pp_alloc(p, json_array_size(a) * sizeof(*items));
+	items = pp_alloc(p, pr_json_size(a) * sizeof(*items));
 	if (items == NULL)
 		return pp_nomem(p);
 	mark = pp_push(p, key);
-	json_array_foreach(a, i, o)
+	pr_json_array_foreach(a, i, o)
 	{
 		m2 = pp_push_index(p, i);
 		rc = item(p, o, itflags, &items[i]);
@@ -356,20 +360,20 @@ pp_items(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 	}
 	pp_pop(p, mark);
 	if (rc != 0 ||
-	    (rc = no_dups(p, key, items, json_array_size(a), sizeof(*items),
+	    (rc = no_dups(p, key, items, pr_json_size(a), sizeof(*items),
 	         offsetof(struct pr_item, id), "id", "item id")) != 0)
 		return rc;
 	*out = items;
-	*n = json_array_size(a);
+	*n = pr_json_size(a);
 	return 0;
 }
 
 int
-pp_parties(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    struct pr_party **out, size_t *n)
+pp_parties(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, struct pr_party **out, size_t *n)
 {
 	struct pr_party *parties;
-	json_t *a = NULL, *o;
+	struct pr_json *a = NULL, *o;
 	size_t i, mark, m2;
 	int rc;
 
@@ -380,14 +384,14 @@ pp_parties(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 		*n = 0;
 		return 0;
 	}
-	parties = pp_alloc(p, json_array_size(a) * sizeof(*parties));
+	parties = pp_alloc(p, pr_json_size(a) * sizeof(*parties));
 	if (parties == NULL)
 		return pp_nomem(p);
 	mark = pp_push(p, key);
-	json_array_foreach(a, i, o)
+	pr_json_array_foreach(a, i, o)
 	{
 		m2 = pp_push_index(p, i);
-		if (!json_is_object(o))
+		if (!pr_json_is_object(o))
 			rc = pp_fail(p, "bad_type",
 			    "expected an object, got %s", pp_typename(o));
 		else
@@ -398,21 +402,21 @@ pp_parties(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 	}
 	pp_pop(p, mark);
 	if (rc != 0 ||
-	    (rc = no_dups(p, key, parties, json_array_size(a), sizeof(*parties),
+	    (rc = no_dups(p, key, parties, pr_json_size(a), sizeof(*parties),
 	         offsetof(struct pr_party, id), "id", "party")) != 0)
 		return rc;
 	*out = parties;
-	*n = json_array_size(a);
+	*n = pr_json_size(a);
 	return 0;
 }
 
 static int
-lot(struct pr_parse *p, json_t *o, struct pr_lot *l)
+lot(struct pr_parse *p, struct pr_json *o, struct pr_lot *l)
 {
 	static const char *const fields[] = {"id", "title", "value", NULL};
 	int rc;
 
-	if (!json_is_object(o))
+	if (!pr_json_is_object(o))
 		return pp_fail(p, "bad_type", "expected an object, got %s",
 		    pp_typename(o));
 	if ((rc = pp_fields(p, o, fields, NULL)) != 0 ||
@@ -424,20 +428,20 @@ lot(struct pr_parse *p, json_t *o, struct pr_lot *l)
 }
 
 int
-pp_lots(struct pr_parse *p, json_t *obj, unsigned flags, struct pr_lot **out,
-    size_t *n)
+pp_lots(struct pr_parse *p, struct pr_json *obj, unsigned flags,
+    struct pr_lot **out, size_t *n)
 {
 	struct pr_lot *lots;
-	json_t *a = NULL, *o;
+	struct pr_json *a = NULL, *o;
 	size_t i, mark, m2;
 	int rc = 0;
 
 	if ((rc = pp_array(p, obj, "lots", flags, &a)) != 0 || a == NULL)
 		return rc;
-	if ((lots = pp_alloc(p, json_array_size(a) * sizeof(*lots))) == NULL)
+	if ((lots = pp_alloc(p, pr_json_size(a) * sizeof(*lots))) == NULL)
 		return pp_nomem(p);
 	mark = pp_push(p, "lots");
-	json_array_foreach(a, i, o)
+	pr_json_array_foreach(a, i, o)
 	{
 		m2 = pp_push_index(p, i);
 		rc = lot(p, o, &lots[i]);
@@ -447,24 +451,24 @@ pp_lots(struct pr_parse *p, json_t *obj, unsigned flags, struct pr_lot **out,
 	}
 	pp_pop(p, mark);
 	if (rc != 0 ||
-	    (rc = no_dups(p, "lots", lots, json_array_size(a), sizeof(*lots),
+	    (rc = no_dups(p, "lots", lots, pr_json_size(a), sizeof(*lots),
 	         offsetof(struct pr_lot, id), "id", "lot id")) != 0)
 		return rc;
 	*out = lots;
-	*n = json_array_size(a);
+	*n = pr_json_size(a);
 	return 0;
 }
 
 static const char *const milestone_types[] = {"", "delivery", "payment"};
 
 static int
-milestone(struct pr_parse *p, json_t *o, struct pr_milestone *m)
+milestone(struct pr_parse *p, struct pr_json *o, struct pr_milestone *m)
 {
 	static const char *const fields[] = {
 	    "id", "title", "type", "dueDate", "value", "items", NULL};
 	int type, rc;
 
-	if (!json_is_object(o))
+	if (!pr_json_is_object(o))
 		return pp_fail(p, "bad_type", "expected an object, got %s",
 		    pp_typename(o));
 	if ((rc = pp_fields(p, o, fields, NULL)) != 0 ||
@@ -482,20 +486,20 @@ milestone(struct pr_parse *p, json_t *o, struct pr_milestone *m)
 }
 
 int
-pp_milestones(struct pr_parse *p, json_t *obj, unsigned flags,
+pp_milestones(struct pr_parse *p, struct pr_json *obj, unsigned flags,
     struct pr_milestone **out, size_t *n)
 {
 	struct pr_milestone *ms;
-	json_t *a = NULL, *o;
+	struct pr_json *a = NULL, *o;
 	size_t i, mark, m2;
 	int rc = 0;
 
 	if ((rc = pp_array(p, obj, "milestones", flags, &a)) != 0 || a == NULL)
 		return rc;
-	if ((ms = pp_alloc(p, json_array_size(a) * sizeof(*ms))) == NULL)
+	if ((ms = pp_alloc(p, pr_json_size(a) * sizeof(*ms))) == NULL)
 		return pp_nomem(p);
 	mark = pp_push(p, "milestones");
-	json_array_foreach(a, i, o)
+	pr_json_array_foreach(a, i, o)
 	{
 		m2 = pp_push_index(p, i);
 		rc = milestone(p, o, &ms[i]);
@@ -505,25 +509,25 @@ pp_milestones(struct pr_parse *p, json_t *obj, unsigned flags,
 	}
 	pp_pop(p, mark);
 	if (rc != 0 ||
-	    (rc = no_dups(p, "milestones", ms, json_array_size(a), sizeof(*ms),
+	    (rc = no_dups(p, "milestones", ms, pr_json_size(a), sizeof(*ms),
 	         offsetof(struct pr_milestone, id), "id", "milestone id")) != 0)
 		return rc;
 	*out = ms;
-	*n = json_array_size(a);
+	*n = pr_json_size(a);
 	return 0;
 }
 
 static const char *const bid_statuses[] = {"", "valid", "disqualified"};
 
 static int
-bid_result(struct pr_parse *p, json_t *o, struct pr_bid_result *b)
+bid_result(struct pr_parse *p, struct pr_json *o, struct pr_bid_result *b)
 {
 	static const char *const fields[] = {
 	    "supplier", "status", "rank", "reason", "value", "reveal", NULL};
-	json_t *r;
+	struct pr_json *r;
 	int status, rc;
 
-	if (!json_is_object(o))
+	if (!pr_json_is_object(o))
 		return pp_fail(p, "bad_type", "expected an object, got %s",
 		    pp_typename(o));
 	if ((rc = pp_fields(p, o, fields, NULL)) != 0 ||
@@ -535,7 +539,7 @@ bid_result(struct pr_parse *p, json_t *o, struct pr_bid_result *b)
 	    (rc = pp_hash(p, o, "reveal", 0, &b->has_reveal, b->reveal)) != 0)
 		return rc;
 	b->status = (enum pr_bid_status)status;
-	r = json_object_get(o, "rank");
+	r = pr_json_get(o, "rank");
 	if (b->status == PR_BID_DISQUALIFIED) {
 		if (r != NULL)
 			return pp_fail_at(p, "rank", "bad_rank",
@@ -546,13 +550,13 @@ bid_result(struct pr_parse *p, json_t *o, struct pr_bid_result *b)
 	}
 	if (r == NULL)
 		return pp_missing(p, "rank");
-	if (!json_is_integer(r))
+	if (!pr_json_is_integer(r))
 		return pp_fail_at(p, "rank", "bad_type",
 		    "expected an integer, got %s", pp_typename(r));
-	if (json_integer_value(r) < 1)
+	if (pr_json_int(r) < 1)
 		return pp_fail_at(
 		    p, "rank", "bad_rank", "ranks start at 1 (the best bid)");
-	b->rank = json_integer_value(r);
+	b->rank = pr_json_int(r);
 	return 0;
 }
 
@@ -590,20 +594,20 @@ ranks(struct pr_parse *p, const struct pr_bid_result *bids, size_t n)
 }
 
 int
-pp_bid_results(struct pr_parse *p, json_t *obj, unsigned flags,
+pp_bid_results(struct pr_parse *p, struct pr_json *obj, unsigned flags,
     struct pr_bid_result **out, size_t *n)
 {
 	struct pr_bid_result *bids;
-	json_t *a = NULL, *o;
+	struct pr_json *a = NULL, *o;
 	size_t i, mark, m2;
 	int rc = 0;
 
 	if ((rc = pp_array(p, obj, "bids", flags, &a)) != 0 || a == NULL)
 		return rc;
-	if ((bids = pp_alloc(p, json_array_size(a) * sizeof(*bids))) == NULL)
+	if ((bids = pp_alloc(p, pr_json_size(a) * sizeof(*bids))) == NULL)
 		return pp_nomem(p);
 	mark = pp_push(p, "bids");
-	json_array_foreach(a, i, o)
+	pr_json_array_foreach(a, i, o)
 	{
 		m2 = pp_push_index(p, i);
 		rc = bid_result(p, o, &bids[i]);
@@ -613,13 +617,13 @@ pp_bid_results(struct pr_parse *p, json_t *obj, unsigned flags,
 	}
 	pp_pop(p, mark);
 	if (rc != 0 ||
-	    (rc = no_dups(p, "bids", bids, json_array_size(a), sizeof(*bids),
+	    (rc = no_dups(p, "bids", bids, pr_json_size(a), sizeof(*bids),
 	         offsetof(struct pr_bid_result, supplier.id), "supplier",
 	         "supplier")) != 0 ||
-	    (rc = ranks(p, bids, json_array_size(a))) != 0)
+	    (rc = ranks(p, bids, pr_json_size(a))) != 0)
 		return rc;
 	*out = bids;
-	*n = json_array_size(a);
+	*n = pr_json_size(a);
 	return 0;
 }
 

@@ -148,23 +148,23 @@ pp_nomem(struct pr_parse *p)
 }
 
 const char *
-pp_typename(const json_t *v)
+pp_typename(const struct pr_json *v)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
+	switch (pr_json_type(v)) {
+	case PR_JSON_OBJECT:
 		return "an object";
-	case JSON_ARRAY:
+	case PR_JSON_ARRAY:
 		return "an array";
-	case JSON_STRING:
+	case PR_JSON_STRING:
 		return "a string";
-	case JSON_INTEGER:
+	case PR_JSON_INTEGER:
 		return "an integer";
-	case JSON_REAL:
+	case PR_JSON_REAL:
 		return "a number with a fraction or exponent";
-	case JSON_TRUE:
-	case JSON_FALSE:
+	case PR_JSON_TRUE:
+	case PR_JSON_FALSE:
 		return "a boolean";
-	case JSON_NULL:
+	case PR_JSON_NULL:
 		return "null";
 	}
 	return "an unknown value";
@@ -182,17 +182,18 @@ in_list(const char *key, const char *const *list)
 }
 
 int
-pp_fields(struct pr_parse *p, json_t *obj, const char *const *allowed,
+pp_fields(struct pr_parse *p, struct pr_json *obj, const char *const *allowed,
     const char *const *extra)
 {
 	const char *key, *const *l;
-	json_t *v;
+	struct pr_json *v;
 	char names[200];
-	size_t n = 0;
+	size_t i, n = 0;
 	int w;
 
-	json_object_foreach(obj, key, v)
+	pr_json_object_foreach(obj, i, key, v)
 	{
+		(void)v;
 		if (in_list(key, allowed) || in_list(key, extra))
 			continue;
 		names[0] = '\0';
@@ -217,10 +218,10 @@ pp_fields(struct pr_parse *p, json_t *obj, const char *const *allowed,
 	return 0;
 }
 
-json_t *
-pp_get(json_t *obj, const char *key)
+struct pr_json *
+pp_get(struct pr_json *obj, const char *key)
 {
-	return json_object_get(obj, key);
+	return pr_json_get(obj, key);
 }
 
 int
@@ -231,17 +232,18 @@ pp_missing(struct pr_parse *p, const char *key)
 }
 
 static int
-bad_type(struct pr_parse *p, const char *key, const char *want, json_t *v)
+bad_type(
+    struct pr_parse *p, const char *key, const char *want, struct pr_json *v)
 {
 	return pp_fail_at(
 	    p, key, "bad_type", "expected %s, got %s", want, pp_typename(v));
 }
 
 int
-pp_string(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    const char **out)
+pp_string(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, const char **out)
 {
-	json_t *v = json_object_get(obj, key);
+	struct pr_json *v = pr_json_get(obj, key);
 	const unsigned char *s;
 	size_t len, i, max;
 
@@ -251,10 +253,10 @@ pp_string(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 		*out = NULL;
 		return 0;
 	}
-	if (!json_is_string(v))
+	if (!pr_json_is_string(v))
 		return bad_type(p, key, "a string", v);
-	s = (const unsigned char *)json_string_value(v);
-	len = json_string_length(v);
+	s = (const unsigned char *)pr_json_str(v);
+	len = pr_json_len(v);
 	if (len == 0)
 		return pp_fail_at(p, key,
 		    flags & PP_ID ? "bad_id" : "bad_string",
@@ -289,10 +291,10 @@ pp_string(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 }
 
 int
-pp_object(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    json_t **out)
+pp_object(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, struct pr_json **out)
 {
-	json_t *v = json_object_get(obj, key);
+	struct pr_json *v = pr_json_get(obj, key);
 
 	if (v == NULL) {
 		if (flags & PP_REQ)
@@ -300,17 +302,17 @@ pp_object(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 		*out = NULL;
 		return 0;
 	}
-	if (!json_is_object(v))
+	if (!pr_json_is_object(v))
 		return bad_type(p, key, "an object", v);
 	*out = v;
 	return 0;
 }
 
 int
-pp_array(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    json_t **out)
+pp_array(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, struct pr_json **out)
 {
-	json_t *v = json_object_get(obj, key);
+	struct pr_json *v = pr_json_get(obj, key);
 
 	if (v == NULL) {
 		if (flags & PP_REQ)
@@ -318,9 +320,9 @@ pp_array(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 		*out = NULL;
 		return 0;
 	}
-	if (!json_is_array(v))
+	if (!pr_json_is_array(v))
 		return bad_type(p, key, "an array", v);
-	if (json_array_size(v) == 0)
+	if (pr_json_size(v) == 0)
 		return pp_fail_at(p, key, "empty_array",
 		    "must have at least one element; leave the field out "
 		    "instead");
@@ -329,10 +331,10 @@ pp_array(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 }
 
 int
-pp_date(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    bool *has, int64_t *out)
+pp_date(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, bool *has, int64_t *out)
 {
-	json_t *v = json_object_get(obj, key);
+	struct pr_json *v = pr_json_get(obj, key);
 	const char *why;
 
 	if (v == NULL) {
@@ -342,10 +344,9 @@ pp_date(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 			*has = false;
 		return 0;
 	}
-	if (!json_is_string(v))
+	if (!pr_json_is_string(v))
 		return bad_type(p, key, "an RFC 3339 date-time string", v);
-	if (pr_time_parse(
-	        json_string_value(v), json_string_length(v), out, &why) != 0)
+	if (pr_time_parse(pr_json_str(v), pr_json_len(v), out, &why) != 0)
 		return pp_fail_at(p, key, "bad_date", "%s", why);
 	if (has != NULL)
 		*has = true;
@@ -353,10 +354,10 @@ pp_date(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 }
 
 int
-pp_hash(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    bool *has, uint8_t out[PR_EVENT_HASH_LEN])
+pp_hash(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, bool *has, uint8_t out[PR_EVENT_HASH_LEN])
 {
-	json_t *v = json_object_get(obj, key);
+	struct pr_json *v = pr_json_get(obj, key);
 	const char *s;
 	size_t i;
 
@@ -367,10 +368,10 @@ pp_hash(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 			*has = false;
 		return 0;
 	}
-	if (!json_is_string(v))
+	if (!pr_json_is_string(v))
 		return bad_type(p, key, "a string of 64 hex digits", v);
-	s = json_string_value(v);
-	if (json_string_length(v) != 2 * PR_EVENT_HASH_LEN)
+	s = pr_json_str(v);
+	if (pr_json_len(v) != 2 * PR_EVENT_HASH_LEN)
 		goto bad;
 	for (i = 0; i < 2 * PR_EVENT_HASH_LEN; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
@@ -388,10 +389,10 @@ bad:
 }
 
 int
-pp_enum(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    const char *const *names, size_t n, int *out)
+pp_enum(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, const char *const *names, size_t n, int *out)
 {
-	json_t *v = json_object_get(obj, key);
+	struct pr_json *v = pr_json_get(obj, key);
 	const char *s;
 	char list[160];
 	size_t i, len = 0;
@@ -403,9 +404,9 @@ pp_enum(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 		*out = 0;
 		return 0;
 	}
-	if (!json_is_string(v))
+	if (!pr_json_is_string(v))
 		return bad_type(p, key, "a string", v);
-	s = json_string_value(v);
+	s = pr_json_str(v);
 	for (i = 1; i < n; i++)
 		if (strcmp(s, names[i]) == 0) {
 			*out = (int)i;
@@ -423,7 +424,7 @@ pp_enum(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 }
 
 int
-pp_party_value(struct pr_parse *p, json_t *o, struct pr_party *out)
+pp_party_value(struct pr_parse *p, struct pr_json *o, struct pr_party *out)
 {
 	static const char *const fields[] = {"id", "name", NULL};
 	const char *id, *name, *why;
@@ -444,10 +445,10 @@ pp_party_value(struct pr_parse *p, json_t *o, struct pr_party *out)
 }
 
 int
-pp_party(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    struct pr_party *out)
+pp_party(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, struct pr_party *out)
 {
-	json_t *o = NULL;
+	struct pr_json *o = NULL;
 	size_t mark;
 	int rc;
 
@@ -464,15 +465,15 @@ pp_party(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 }
 
 static int
-money_amount(
-    struct pr_parse *p, json_t *o, const struct pr_currency *cur, int64_t *out)
+money_amount(struct pr_parse *p, struct pr_json *o,
+    const struct pr_currency *cur, int64_t *out)
 {
-	json_t *v = json_object_get(o, "amount");
+	struct pr_json *v = pr_json_get(o, "amount");
 	const char *s;
 	int rc;
 
-	s = json_string_value(v);
-	rc = pr_decimal_parse(s, json_string_length(v), cur->exponent, out);
+	s = pr_json_str(v);
+	rc = pr_decimal_parse(s, pr_json_len(v), cur->exponent, out);
 	if (rc == PR_ETRUNC)
 		return pp_fail_at(p, "amount", "too_many_decimals",
 		    "%s has %u decimal places; \"%.*s\" has more", cur->code,
@@ -493,12 +494,12 @@ money_amount(
 }
 
 int
-pp_money(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    bool *has, struct pr_money *out)
+pp_money(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, bool *has, struct pr_money *out)
 {
 	static const char *const fields[] = {"amount", "currency", NULL};
 	const struct pr_currency *cur;
-	json_t *o = NULL, *a, *c;
+	struct pr_json *o = NULL, *a, *c;
 	size_t mark;
 	int rc;
 
@@ -512,34 +513,34 @@ pp_money(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
 	mark = pp_push(p, key);
 	if ((rc = pp_fields(p, o, fields, NULL)) != 0)
 		goto out;
-	if ((a = json_object_get(o, "amount")) == NULL) {
+	if ((a = pr_json_get(o, "amount")) == NULL) {
 		rc = pp_missing(p, "amount");
 		goto out;
 	}
-	if (json_is_number(a)) {
+	if (pr_json_is_number(a)) {
 		rc = pp_fail_at(p, "amount", "bad_money",
 		    "amounts are decimal strings such as \"12345.67\", "
 		    "never JSON numbers");
 		goto out;
 	}
-	if (!json_is_string(a)) {
+	if (!pr_json_is_string(a)) {
 		rc = bad_type(p, "amount", "a decimal string", a);
 		goto out;
 	}
-	if ((c = json_object_get(o, "currency")) == NULL) {
+	if ((c = pr_json_get(o, "currency")) == NULL) {
 		rc = pp_missing(p, "currency");
 		goto out;
 	}
-	if (!json_is_string(c)) {
+	if (!pr_json_is_string(c)) {
 		rc = bad_type(p, "currency", "an ISO 4217 code", c);
 		goto out;
 	}
-	cur = pr_currency_find(json_string_value(c), json_string_length(c));
+	cur = pr_currency_find(pr_json_str(c), pr_json_len(c));
 	if (cur == NULL) {
 		rc = pp_fail_at(p, "currency", "bad_currency",
 		    "\"%.*s\" is not an ISO 4217 currency code this log "
 		    "knows (such as KZT, RUB, USD, EUR)",
-		    pp_clip(json_string_value(c), 8), json_string_value(c));
+		    pp_clip(pr_json_str(c), 8), pr_json_str(c));
 		goto out;
 	}
 	if (p->currency == NULL)
@@ -563,12 +564,12 @@ out:
 }
 
 int
-pp_period(struct pr_parse *p, json_t *obj, const char *key, unsigned flags,
-    bool need_start, struct pr_period *out)
+pp_period(struct pr_parse *p, struct pr_json *obj, const char *key,
+    unsigned flags, bool need_start, struct pr_period *out)
 {
 	static const char *const fields[] = {"startDate", "endDate", NULL};
 	struct pr_period per;
-	json_t *o = NULL;
+	struct pr_json *o = NULL;
 	size_t mark;
 	int rc;
 
@@ -598,8 +599,8 @@ out:
 }
 
 int
-pp_funding(
-    struct pr_parse *p, json_t *obj, unsigned flags, enum pr_funding *out)
+pp_funding(struct pr_parse *p, struct pr_json *obj, unsigned flags,
+    enum pr_funding *out)
 {
 	int v, rc;
 

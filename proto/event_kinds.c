@@ -28,9 +28,9 @@ not_same(struct pr_parse *p, const struct pr_party *a, const char *bkey,
 }
 
 static int
-roles(struct pr_parse *p, json_t *root, unsigned *out)
+roles(struct pr_parse *p, struct pr_json *root, unsigned *out)
 {
-	json_t *a = NULL, *r;
+	struct pr_json *a = NULL, *r;
 	unsigned bits = 0, bit;
 	size_t i, k, mark;
 	int rc;
@@ -38,16 +38,16 @@ roles(struct pr_parse *p, json_t *root, unsigned *out)
 	if ((rc = pp_array(p, root, "roles", PP_REQ, &a)) != 0)
 		return rc;
 	mark = pp_push(p, "roles");
-	json_array_foreach(a, i, r)
+	pr_json_array_foreach(a, i, r)
 	{
-		if (!json_is_string(r)) {
+		if (!pr_json_is_string(r)) {
 			pp_push_index(p, i);
 			rc = pp_fail(p, "bad_type", "expected a string, got %s",
 			    pp_typename(r));
 			break;
 		}
 		for (k = 0; k < PP_NROLES; k++)
-			if (strcmp(json_string_value(r), pp_role_names[k]) == 0)
+			if (strcmp(pr_json_str(r), pp_role_names[k]) == 0)
 				break;
 		bit = 1u << k;
 		if (k == PP_NROLES || (bits & bit)) {
@@ -68,7 +68,8 @@ roles(struct pr_parse *p, json_t *root, unsigned *out)
 }
 
 static int
-public_key(struct pr_parse *p, json_t *root, uint8_t out[PR_EVENT_PUBKEY_LEN])
+public_key(
+    struct pr_parse *p, struct pr_json *root, uint8_t out[PR_EVENT_PUBKEY_LEN])
 {
 	struct pr_buf b = PR_BUF_INIT;
 	const char *s;
@@ -88,7 +89,7 @@ public_key(struct pr_parse *p, json_t *root, uint8_t out[PR_EVENT_PUBKEY_LEN])
 }
 
 int
-pp_kind_key_grant(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_key_grant(struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -110,7 +111,8 @@ pp_kind_key_grant(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_key_revoke(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_key_revoke(
+    struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -121,7 +123,7 @@ pp_kind_key_revoke(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_plan(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_plan(struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -141,7 +143,7 @@ pp_kind_plan(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_tender(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_tender(struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int method, criteria, category, rc;
 
@@ -174,7 +176,8 @@ pp_kind_tender(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_tender_amend(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_tender_amend(
+    struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -201,7 +204,8 @@ pp_kind_tender_amend(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_tender_cancel(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_tender_cancel(
+    struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -213,7 +217,8 @@ pp_kind_tender_cancel(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_bid_commit(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_bid_commit(
+    struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -225,7 +230,8 @@ pp_kind_bid_commit(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_bid_reveal(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_bid_reveal(
+    struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -242,7 +248,7 @@ pp_kind_bid_reveal(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_award(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_award(struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -264,7 +270,7 @@ pp_kind_award(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_contract(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_contract(struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -294,7 +300,8 @@ pp_kind_contract(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_contract_amend(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_contract_amend(
+    struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -319,7 +326,7 @@ pp_kind_contract_amend(struct pr_parse *p, json_t *root, struct pr_event *ev)
 
 int
 pp_kind_contract_terminate(
-    struct pr_parse *p, json_t *root, struct pr_event *ev)
+    struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -335,7 +342,7 @@ pp_kind_contract_terminate(
 }
 
 int
-pp_kind_delivery(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_delivery(struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 
@@ -355,7 +362,7 @@ pp_kind_delivery(struct pr_parse *p, json_t *root, struct pr_event *ev)
 }
 
 int
-pp_kind_payment(struct pr_parse *p, json_t *root, struct pr_event *ev)
+pp_kind_payment(struct pr_parse *p, struct pr_json *root, struct pr_event *ev)
 {
 	int rc;
 

@@ -40,13 +40,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f == NULL)
 		return 0;
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->more, NULL);
 	pthread_cond_init(&f->done, NULL);
-	f->strmap = hmap_new();
-	f->procmap = hmap_new();
-	f->groupmap = hmap_new();
 	f->refmap = hmap_new();
-	if (f->strmap && f->procmap && f->groupmap && f->refmap) {
+	if (fl_init(f, NULL) == 0 && f->refmap != NULL) {
 		rc = fl_ref_parse(f, (const char *)data, size, "fuzz");
 		if (rc != 0 && rc != PR_ECONFIG && rc != PR_ENOMEM)
 			abort();

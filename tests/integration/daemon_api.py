@@ -90,6 +90,7 @@ try:
     ok(again[0] in (200, 409), "a second grant of the same key is refused "
        "or deduplicated")
     first = grant(sup_a, SA, ["supplier"])
+    logged_env = first
     r1 = submit_ok(first, "grant supplier A")
     st, r2 = d.submit(first)
     eq((st, r2.get("index")), (200, r1["index"]),
@@ -312,6 +313,58 @@ try:
     eq(st, 404, "missing entry: 404")
     st, e = d.get_json("/nope")
     eq((st, e["error"]["code"]), (404, "not_found"), "unknown route")
+
+    # POST /v1/events/batch: one envelope a line, one answer a line.
+    def batch(body, ctype="application/x-ndjson"):
+        st, data = d.request("POST", "/v1/events/batch", body,
+                             {"Content-Type": ctype})
+        return st, data
+
+    plans = []
+    for i in range(3):
+        p = example("plan")
+        p.update(ocid="ocds-pr0kz1-2026-TST-B%03d" % i, date=iso(time.time()))
+        p["buyer"] = {"id": BUYER, "name": "Batch buyer"}
+        plans.append(json.dumps(envelope(p, buyer)))
+    lines = plans + ['{"payloadType": 1}', "", json.dumps(logged_env), plans[0]]
+    st, data = batch("\n".join(lines) + "\n")
+    eq((st, d.last_headers.get("Content-Type")),
+       (200, "application/x-ndjson"), "batch: 200, NDJSON")
+    got = [json.loads(x) for x in data.decode().splitlines()]
+    eq([g["status"] for g in got], [201, 201, 201, 400, 400, 200, 200],
+       "batch: a status a line, in order (new, refused, empty, logged "
+       "before, repeated in the batch)")
+    eq((got[3]["error"]["code"], got[4]["error"]["code"]),
+       ("wrong_type", "empty_body"), "batch: refused lines say why")
+    eq(got[5]["receipt"]["index"], r1["index"],
+       "batch: an envelope logged before gets its receipt")
+    eq(got[6]["receipt"]["index"], got[0]["receipt"]["index"],
+       "batch: the same envelope twice is logged once")
+    eq(len({g["receipt"]["index"] for g in got[:3]}), 3,
+       "batch: three new entries")
+    for g in got[:3]:
+        r = g["receipt"]
+        o, n, rt = open_checkpoint(r["checkpoint"], vkey)
+        raw = base64.b64decode(d.get_json("/v1/entries/%d" %
+                                          r["index"])[1]["entry"])
+        ok(leaf_hash(raw).hex() == r["leaf_hash"] and verify_inclusion(
+            r["index"], n, leaf_hash(raw),
+            [bytes.fromhex(h) for h in r["inclusion_proof"]], rt),
+            "batch: receipt %d's proof verifies" % r["index"])
+    st, data = batch("\n".join(lines), ctype="text/plain")
+    eq((st, json.loads(data)["error"]["code"]),
+       (415, "unsupported_media_type"), "batch: wrong Content-Type: 415")
+    st, data = batch("")
+    eq((st, json.loads(data)["error"]["code"]), (400, "empty_body"),
+       "batch: empty body: 400")
+    st, data = batch("x\n" * 513)
+    eq((st, json.loads(data)["error"]["code"]), (413, "too_many_events"),
+       "batch: more lines than max-batch-events: 413")
+    st, data = batch(plans[1] + "\r\n" + plans[2])
+    eq([json.loads(x)["status"] for x in data.decode().splitlines()],
+       [200, 200], "batch: CRLF line ends and no final newline")
+    st, cpb = d.get("/checkpoint")
+    size = open_checkpoint(cpb.decode(), vkey)[1]
 
     eq(d.stop(), 0, "SIGTERM: exit status 0")
     d.start()

@@ -5,6 +5,8 @@ anomalies' entries, the refused late commitment) match what the log
 serves.  Also: keys are created private and reused, the plan is the same
 for the same seed, and a second load into a non-empty log is refused."""
 
+import datetime
+import decimal
 import json
 import os
 import stat
@@ -24,6 +26,124 @@ import demo  # noqa: E402
 def run_demo(*args):
     return subprocess.run(["/usr/bin/python3", DEMO] + list(args),
                           capture_output=True, text=True)
+
+
+def log_ms(s):
+    """RFC 3339 to Unix milliseconds."""
+    t = datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    return round(t.timestamp() * 1000)
+
+
+def month(ms):
+    return datetime.datetime.fromtimestamp(
+        ms // 1000, datetime.timezone.utc).strftime("%Y-%m")
+
+
+def minor(amount, exp):
+    return int(decimal.Decimal(amount).scaleb(exp))
+
+
+def code(it):
+    return "%s:%s" % (it["classification"]["scheme"],
+                      it["classification"]["id"])
+
+
+def priced(it):
+    return "classification" in it and "unitPrice" in it and \
+        "quantity" in it
+
+
+def expected_totals(events, exps, by, frm=0, to=None, party=None,
+                    item=None):
+    """/v1/totals recomputed from the entries: the contracts and their
+    amendments dated in [frm, to) applied in log order (a contract's
+    latest version in the period wins; its month is the contract's own),
+    then the payments dated in it, grouped by `by`."""
+    con = {}
+    pays = []
+
+    def inside(e):
+        ms = log_ms(e["date"])
+        return ms >= frm and (to is None or ms < to)
+
+    def key(e):
+        return "%s/%s" % (e["ocid"], e.get("contractID") or e.get("id", ""))
+    for e in events:
+        if e["kind"] not in ("contract", "contract.amend", "payment") or \
+                "value" not in e or not inside(e):
+            continue
+        if e["kind"] == "payment":
+            pays.append(e)
+            continue
+        c = con.setdefault(key(e), {"buyer": "", "supplier": "",
+                                    "funding": "", "month": ""})
+        for f, k in (("buyer", "buyer"), ("supplier", "supplier")):
+            if e.get(f, {}).get("id"):
+                c[k] = e[f]["id"]
+        if e.get("fundingSource"):
+            c["funding"] = e["fundingSource"]
+        if e["kind"] == "contract":
+            c["month"] = month(log_ms(e["date"]))
+        cur = e["value"]["currency"]
+        c["value"] = (cur, minor(e["value"]["amount"], exps[cur]))
+        if e.get("items"):
+            c["items"] = e["items"]
+    rows = {}
+
+    def add(k, cur, field, v):
+        r = rows.setdefault((k or "unknown", cur), [0, 0, 0, 0])
+        r[field] += v
+        r[field + 2] += 1
+
+    def mine(c):
+        return (party is None or party in (c["buyer"], c["supplier"])) \
+            and (item is None or any(priced(it) and code(it) == item
+                                     for it in c.get("items", [])))
+    for c in con.values():
+        if not mine(c):
+            continue
+        if by == "item":
+            for it in c.get("items", []):
+                if not priced(it) or item not in (None, code(it)):
+                    continue
+                cur = it["unitPrice"]["currency"]
+                price = minor(it["unitPrice"]["amount"], exps[cur])
+                qty = decimal.Decimal(str(it["quantity"]))
+                line = int((price * qty).quantize(
+                    decimal.Decimal(1), decimal.ROUND_HALF_UP))
+                add(code(it), cur, 0, line)
+        else:
+            cur, v = c["value"]
+            add(c[by], cur, 0, v)
+    for e in pays:
+        if by == "item":
+            break
+        c = con.get(key(e))
+        if (party is not None or item is not None) and \
+                (c is None or not mine(c)):
+            continue
+        g = {"buyer": e.get("buyer", {}).get("id"),
+             "supplier": e.get("payee", {}).get("id"),
+             "funding": e.get("fundingSource"),
+             "month": month(log_ms(e["date"]))}[by]
+        if not g and c is not None and by != "month":
+            g = c[by]
+        cur = e["value"]["currency"]
+        add(g, cur, 1, minor(e["value"]["amount"], exps[cur]))
+    return {k: (v[0], v[1], v[2], v[3]) for k, v in rows.items()}
+
+
+def served_totals(d, query, exps):
+    st, t = d.get_json("/v1/totals?" + query)
+    if st != 200:
+        return st, None, False
+    got = {(r["key"], r["currency"]):
+           (minor(r["contracted"], exps[r["currency"]]),
+            minor(r["paid"], exps[r["currency"]]), r["contracts"],
+            r["payments"]) for r in t["rows"]}
+    amounts = [g[0] for g in (got[(r["key"], r["currency"])]
+                              for r in t["rows"])]
+    return st, got, amounts == sorted(amounts, reverse=True)
 
 
 def count_kind(d, kind):
@@ -90,6 +210,37 @@ try:
     eq(got_c, s["contracted"], "contracted by buyer matches /v1/totals")
     eq(got_p, s["paid"], "paid by buyer matches /v1/totals")
     eq(set(s["contracted"]), set(s["buyers"]), "five buyers contracted")
+
+    # Every grouping, over the year, a quarter and for one party, against
+    # the same figures recomputed here from every entry of the log.
+    events = [d.get_json("/v1/entries/%d" % i)[1]["event"]
+              for i in range(size)]
+    exps = {"KZT": 2, "USD": 2, "EUR": 2, "RUB": 2}
+    buyer = sorted(s["contracted"])[0]
+    q2 = (log_ms("2025-04-01T00:00:00Z"), log_ms("2025-07-01T00:00:00Z"))
+    item = next(code(it) for e in events if e["kind"] == "contract"
+                and e["buyer"]["id"] == buyer for it in e["items"]
+                if priced(it))
+    supplier = next(e["supplier"]["id"] for e in events
+                    if e["kind"] == "contract" and
+                    q2[0] <= log_ms(e["date"]) < q2[1])
+    for by in ("buyer", "supplier", "item", "funding", "month"):
+        for query, args in (
+                ("", {}),
+                ("&from=2025-04-01&to=2025-07-01",
+                 {"frm": q2[0], "to": q2[1]}),
+                ("&party=" + buyer, {"party": buyer}),
+                ("&party=%s&from=2025-04-01&to=2025-07-01" % supplier,
+                 {"party": supplier, "frm": q2[0], "to": q2[1]}),
+                ("&item=" + item, {"item": item}),
+                ("&item=%s&party=%s" % (item, buyer),
+                 {"item": item, "party": buyer})):
+            want = expected_totals(events, exps, by, **args)
+            st, got, ordered = served_totals(d, "by=" + by + query, exps)
+            eq((st, got), (200, want), "totals by %s%s match the entries"
+               % (by, query.replace("&", " ")))
+            ok(ordered, "totals by %s%s: largest first" % (by, query))
+            ok(len(want) > 0, "totals by %s%s: not empty" % (by, query))
 
     eq(sorted({a["indicator"] for a in s["anomalies"]}),
        sorted(["amendment_increase", "bid_without_commitment",

@@ -61,6 +61,17 @@ def flags(d, query=""):
     return r["flags"]
 
 
+def indexed_from(d):
+    """The engine's entries by source, from /metrics."""
+    st, text = d.get("/metrics")
+    src = {}
+    for line in text.decode().splitlines():
+        if line.startswith("procured_flags_entries_total{source="):
+            name, value = line.split()
+            src[name.split('"')[1]] = int(value)
+    return src
+
+
 def key(f):
     return tuple(f.get(k) for k in KEYS) + (tuple(f["entries"]),)
 
@@ -76,6 +87,9 @@ try:
     eq(sorted(key(x) for x in got), planted,
        "the flags are exactly the %d planted anomalies, with their "
        "entries" % len(planted))
+    eq(indexed_from(a), {"feed": s["tree_size"], "store": 0},
+       "the engine took every event from the sequencer, parsed, "
+       "without reading it back")
     for x in s["anomalies"]:
         hit = [g for g in got if key(g) == key(x)]
         ok(hit and hit[0]["explanation"] and hit[0]["value"] and
@@ -163,6 +177,8 @@ try:
     eq(sorted(key(g) for g in flags(a)),
        sorted(k for k in planted if k[0] not in gone),
        "thresholds come from the configuration")
+    eq(indexed_from(a), {"feed": 0, "store": s["tree_size"]},
+       "after a restart the engine reads the log back from the store")
     eq(a.stop(), 0, "stop")
 
     # A reference list with a bad row keeps procured from starting.

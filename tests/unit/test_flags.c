@@ -20,7 +20,9 @@
 
 #include "daemon/flags_eval.c"
 #include "daemon/flags_index.c"
+#include "daemon/flags_mem.c"
 #include "daemon/flags_ref.c"
+#include "daemon/flags_totals.c"
 #include "daemon/hmap.h"
 
 /* ---- stubs for daemon/http.c and daemon/query.c ---- */
@@ -117,11 +119,8 @@ fl(void)
 
 	assert_non_null(f);
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->more, NULL);
 	pthread_cond_init(&f->done, NULL);
-	f->strmap = hmap_new();
-	f->procmap = hmap_new();
-	f->groupmap = hmap_new();
+	assert_int_equal(fl_init(f, NULL), 0);
 	f->refmap = hmap_new();
 	f->conf.min_bidders = 2;
 	f->conf.min_tender_days = 15;
