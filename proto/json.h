@@ -7,8 +7,10 @@
  * UTF-8 (no overlong forms, no surrogates) without raw control
  * characters, and \u0000 and unpaired surrogate escapes are refused;
  * integers (no fraction, no exponent) must fit in int64_t and other
- * numbers in a finite double; duplicate object keys are refused; nesting
- * is limited; nothing but whitespace may follow the value.
+ * numbers in a finite double, their text at most 400 bytes (longer
+ * ones, even 0e400999..., are refused); duplicate object keys are
+ * refused; nesting is limited; nothing but whitespace may follow the
+ * value.
  *
  * The tree is immutable and lives as long as the arena.  Every accessor
  * is NULL-safe and returns NULL, 0 or false for a value of another type.

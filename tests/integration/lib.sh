@@ -63,7 +63,9 @@ start_procured() {
 		--origin "$ORIGIN" "$@" >"$TMP/procured.log" 2>&1 &
 	PID=$!
 	_i=0
-	while [ $_i -lt 100 ]; do
+	# A bound, not a measure: under ASan or memcheck on a loaded machine
+	# procured may take a while to answer.
+	while [ $_i -lt 3000 ]; do
 		if curl -s -o /dev/null --max-time 1 \
 			"http://127.0.0.1:$PORT/healthz"; then
 			return 0
@@ -77,7 +79,7 @@ start_procured() {
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	echo "procured did not answer within 10 s" >&2
+	echo "procured did not answer within 300 s" >&2
 	return 1
 }
 

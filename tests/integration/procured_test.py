@@ -12,6 +12,8 @@ import base64
 import hashlib
 import json
 import os
+import random
+import select
 import shutil
 import signal
 import socket
@@ -59,6 +61,27 @@ def finish():
 # ---- the daemon ----
 
 def free_port():
+    """A loopback port nothing listens on, from below the ephemeral range
+    (where the kernel picks the local ports of outgoing connections, this
+    test's and any other program's on the machine, one of which could
+    take the port before the daemon binds it)."""
+    lo = 20000
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            hi = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        hi = 32768
+    r = random.SystemRandom()
+    for _ in range(100 if hi - lo > 1000 else 0):
+        port = r.randrange(lo, hi)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -67,6 +90,10 @@ def free_port():
 
 
 class Daemon(Client):
+    # Seconds to wait for READY=1: a bound, never a measure (procured
+    # under ASan or memcheck on a loaded machine starts slowly).
+    START_TIMEOUT = 300
+
     def __init__(self, origin="test.procured.example/log", extra=(),
                  admins=None, conf=None):
         Client.__init__(self, "http://127.0.0.1:1")
@@ -79,6 +106,8 @@ class Daemon(Client):
         self.conf = conf
         self.proc = None
         self.port = None
+        self.notify = None  # socket for sd_notify's READY=1
+        self.launches = 0
 
     def argv(self):
         a = [PROCURED, "--data-dir", self.data, "--origin", self.origin,
@@ -93,44 +122,89 @@ class Daemon(Client):
         return a + self.extra
 
     def launch(self, env=None):
-        """Start procured without waiting for it to answer."""
+        """Start procured without waiting for it to answer.  Unless env
+        names one, it gets a NOTIFY_SOCKET of its own (a new one each
+        launch, so nothing a killed daemon sent is read as the next one's
+        readiness)."""
         self.port = self.port or free_port()
-        self.log = open(os.path.join(self.tmp, "procured.log"), "ab")
+        self.close_notify()
+        env = dict(os.environ if env is None else env)
+        if "NOTIFY_SOCKET" not in env:
+            self.launches += 1
+            path = os.path.join(self.tmp, "notify.%d" % self.launches)
+            self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self.notify.bind(path)
+            env["NOTIFY_SOCKET"] = path
+        path = os.path.join(self.tmp, "procured.log")
+        self.log_start = os.path.getsize(path) if os.path.exists(path) else 0
+        self.log = open(path, "ab")
         self.proc = subprocess.Popen(self.argv(), stdout=self.log,
                                      stderr=self.log, env=env)
 
-    def start(self, env=None):
-        self.launch(env)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("procured exited: %s" % self.logtext())
-            try:
-                st, _ = self.get("/healthz")
-                if st in (200, 503):
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("procured did not answer: %s" % self.logtext())
+    def close_notify(self):
+        if self.notify is not None:
+            self.notify.close()
+            self.notify = None
 
-    def logtext(self):
+    def start(self, env=None, ports=5):
+        """Start procured and wait until it is ready: READY=1 on its
+        NOTIFY_SOCKET (or, with the caller's NOTIFY_SOCKET, /healthz
+        answering).  If its port was taken meanwhile, another one."""
+        for _ in range(ports):
+            self.launch(env)
+            if self.wait_ready():
+                return self
+            self.proc.wait()
+            self.proc = None
+            self.log.close()
+            self.port = None
+        raise RuntimeError("procured found no free port: %s" %
+                           self.logtext())
+
+    def wait_ready(self):
+        """True once ready; False if it exited because its port was in
+        use; raises if it exited otherwise or never got ready."""
+        deadline = time.time() + self.START_TIMEOUT
+        while time.time() < deadline:
+            if self.notify is not None:
+                r, _, _ = select.select([self.notify], [], [], 0.05)
+                if r and b"READY=1" in self.notify.recv(4096).split(b"\n"):
+                    return True
+            if self.proc.poll() is not None:
+                if "Address already in use" in self.logtext(self.log_start):
+                    return False
+                raise RuntimeError("procured exited: %s" % self.logtext())
+            if self.notify is None:
+                try:
+                    st, _ = self.get("/healthz")
+                    if st in (200, 503):
+                        return True
+                except OSError:
+                    pass
+                time.sleep(0.05)
+        raise RuntimeError("procured was not ready after %d s: %s" %
+                           (self.START_TIMEOUT, self.logtext()))
+
+    def logtext(self, start=0):
         with open(os.path.join(self.tmp, "procured.log"), "rb") as f:
+            f.seek(start)
             return f.read().decode(errors="replace")
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc is None:
             return None
         self.proc.send_signal(sig)
-        rc = self.proc.wait(timeout=30)
+        rc = self.proc.wait(timeout=self.START_TIMEOUT)
         self.proc = None
         self.log.close()
+        self.close_notify()
         return rc
 
     def cleanup(self):
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
+        self.close_notify()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 # ---- events, tiles and trees (shared by the reliability tests) ----

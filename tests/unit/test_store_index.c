@@ -4,6 +4,7 @@
  * map growth.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -694,9 +695,26 @@ test_arguments(void **state)
 struct reader {
 	struct st_store *st;
 	_Atomic int *stop;
-	uint64_t reads;
-	int err;
+	_Atomic uint64_t reads;
+	_Atomic int err;
 };
+
+/*
+ * Wait until every reader has read once more since mark[] (or failed):
+ * the readers run during the appends however the threads are scheduled.
+ */
+static void
+wait_readers(struct reader *rd, uint64_t *mark, int n)
+{
+	int k;
+
+	for (k = 0; k < n; k++) {
+		while (atomic_load(&rd[k].reads) <= mark[k] &&
+		    atomic_load(&rd[k].err) == 0)
+			sched_yield();
+		mark[k] = atomic_load(&rd[k].reads);
+	}
+}
 
 static void *
 reader_main(void *arg)
@@ -708,7 +726,7 @@ reader_main(void *arg)
 	size_t len;
 	int rc;
 
-	while (!atomic_load(rd->stop) && rd->err == 0) {
+	while (!atomic_load(rd->stop) && atomic_load(&rd->err) == 0) {
 		if ((rc = st_tree(rd->st, &size, root)) != 0 || size < last) {
 			rd->err = rc ? rc : -1;
 			break;
@@ -716,7 +734,7 @@ reader_main(void *arg)
 		last = size;
 		if (size == 0)
 			continue;
-		i = (rd->reads * 7919) % size;
+		i = (atomic_load(&rd->reads) * 7919) % size;
 		pr_buf_reset(&b);
 		if ((rc = st_entry(rd->st, i, &b)) != 0 ||
 		    (rc = st_leaf_hash(rd->st, i, leaf)) != 0 ||
@@ -742,18 +760,19 @@ test_concurrent(void **state)
 	static uint8_t big[200][1500];
 	pthread_t th[3];
 	_Atomic int stop = 0;
-	uint64_t i, j;
-	int k;
+	uint64_t i, j, mark[3] = {0, 0, 0};
+	int k, rc = 0;
 
 	for (k = 0; k < 3; k++) {
-		memset(&rd[k], 0, sizeof(rd[k]));
 		rd[k].st = f->st;
 		rd[k].stop = &stop;
+		atomic_init(&rd[k].reads, 0);
+		atomic_init(&rd[k].err, 0);
 		assert_int_equal(
 		    pthread_create(&th[k], NULL, reader_main, &rd[k]), 0);
 	}
 	memset(a, 0, sizeof(a));
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < 40 && rc == 0; i++) {
 		for (j = 0; j < 200; j++) {
 			memset(big[j], (int)j, sizeof(big[j]));
 			pr_store_be64(big[j], i * 200 + j);
@@ -761,15 +780,21 @@ test_concurrent(void **state)
 			a[j].entry_len = sizeof(big[j]);
 			tst_envelope(i * 200 + j, a[j].envelope_hash);
 		}
-		assert_int_equal(st_append_batch(f->st, a, 200, tst_sign, NULL,
-		                     r, NULL, NULL),
-		    0);
+		rc = st_append_batch(
+		    f->st, a, 200, tst_sign, NULL, r, NULL, NULL);
+		/* Every reader reads between these batches, while the map
+		 * grows. */
+		if (rc == 0 && i % 8 == 0)
+			wait_readers(rd, mark, 3);
 	}
 	atomic_store(&stop, 1);
-	for (k = 0; k < 3; k++) {
+	/* All joined before any assertion can leave the test. */
+	for (k = 0; k < 3; k++)
 		pthread_join(th[k], NULL);
-		assert_int_equal(rd[k].err, 0);
-		assert_true(rd[k].reads > 0);
+	assert_int_equal(rc, 0);
+	for (k = 0; k < 3; k++) {
+		assert_int_equal(atomic_load(&rd[k].err), 0);
+		assert_true(atomic_load(&rd[k].reads) >= 5);
 	}
 	assert_int_equal(st_stats(f->st, &s), 0);
 	assert_true(s.map_size > (1 << 20));
