@@ -193,11 +193,13 @@ format_slot(char slot[SLOT], uint64_t seq, uint64_t size, const pr_hash root)
 }
 
 /*
- * Replace a first-format file by the two-slot form holding the same
- * record (temp file, fsync, rename, fsync of the directory), and open it.
+ * Write a new file holding record seq in its slot and an empty other
+ * slot (temp file, fsync, rename, fsync of the directory), and open it:
+ * the file is never seen without a valid record.
  */
 static int
-convert(struct st_store *st, const char *path)
+create(struct st_store *st, const char *path, uint64_t seq, uint64_t size,
+    const pr_hash root)
 {
 	struct pr_buf tmp = PR_BUF_INIT;
 	char buf[2 * SLOT];
@@ -205,10 +207,9 @@ convert(struct st_store *st, const char *path)
 
 	if ((rc = pr_buf_printf(&tmp, "%s/%s", st->dir, TMPNAME)) != 0)
 		return rc;
-	format_slot(buf, st->signed_seq, atomic_load(&st->signed_size),
-	    st->signed_root);
-	memset(buf + SLOT, ' ', SLOT);
-	buf[2 * SLOT - 1] = '\n';
+	memset(buf, ' ', sizeof(buf));
+	buf[SLOT - 1] = buf[2 * SLOT - 1] = '\n';
+	format_slot(buf + (seq % 2) * SLOT, seq, size, root);
 	fd = open(
 	    (char *)tmp.data, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1) {
@@ -232,15 +233,20 @@ tmp_free:
 	return rc;
 }
 
-/* Open (creating, durably, on first use) the file for writing. */
+/*
+ * Open the file for writing.  A first-format file is replaced by the
+ * two-slot form holding its record; a missing one is created holding
+ * record seq (*created set): no other write is needed.
+ */
 static int
-signed_open(struct st_store *st)
+signed_open(struct st_store *st, uint64_t seq, uint64_t size,
+    const pr_hash root, int *created)
 {
 	struct pr_buf path = PR_BUF_INIT;
-	char blank[2 * SLOT];
 	struct stat sb;
 	int fd, rc;
 
+	*created = 0;
 	if (st->signfd != -1)
 		return 0;
 	if ((rc = path_of(st, &path)) != 0)
@@ -252,36 +258,16 @@ signed_open(struct st_store *st)
 		}
 		/* The first format: replace it with two slots. */
 		close(fd);
-		rc = convert(st, (char *)path.data);
+		rc = create(st, (char *)path.data, st->signed_seq,
+		    atomic_load(&st->signed_size), st->signed_root);
 		goto path_free;
 	}
 	if (errno != ENOENT) {
 		rc = sti_err(errno);
 		goto path_free;
 	}
-	fd = open(
-	    (char *)path.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		rc = sti_err(errno);
-		goto path_free;
-	}
-	/* Two empty (invalid) slots, then make the file itself durable. */
-	memset(blank, ' ', sizeof(blank));
-	blank[SLOT - 1] = blank[2 * SLOT - 1] = '\n';
-	if (pwrite(fd, blank, sizeof(blank), 0) != (ssize_t)sizeof(blank) ||
-	    fsync(fd) == -1) {
-		rc = PR_EIO;
-		if (errno == ENOSPC || errno == EDQUOT)
-			rc = PR_ENOSPC;
-		close(fd);
-		unlink((char *)path.data);
-		goto path_free;
-	}
-	if ((rc = fsync_dir(st->dir)) != 0) {
-		close(fd);
-		goto path_free;
-	}
-	st->signfd = fd;
+	if ((rc = create(st, (char *)path.data, seq, size, root)) == 0)
+		*created = 1;
 path_free:
 	pr_buf_free(&path);
 	return rc;
@@ -293,10 +279,14 @@ sti_signed_write(struct st_store *st, uint64_t size, const pr_hash root)
 	char slot[SLOT];
 	uint64_t seq = st->signed_seq + 1;
 	ssize_t w;
-	int rc;
+	int created, rc;
 
-	if ((rc = signed_open(st)) != 0)
+	if ((rc = signed_open(st, seq, size, root, &created)) != 0)
 		return rc;
+	if (created) {
+		st->signed_seq = seq;
+		return 0;
+	}
 	format_slot(slot, seq, size, root);
 	if ((w = pwrite(st->signfd, slot, SLOT, (off_t)(seq % 2) * SLOT)) !=
 	    SLOT)

@@ -172,6 +172,17 @@ txn_end:
 		    st->dir, (unsigned long long)csize, rollback_advice);
 		return PR_EROLLBACK;
 	}
+	if (!found && !have) {
+		/* A new log: signed-tree exists before its first checkpoint
+		 * is committed, so that no crash leaves that checkpoint
+		 * without the record. */
+		pr_merkle_empty_root(croot);
+		if ((rc = sti_signed_write(st, 0, croot)) != 0) {
+			sti_errmsg(msg, "%s: cannot create signed-tree: %s.",
+			    st->dir, pr_strerror(rc));
+			return rc;
+		}
+	}
 	if (have && (!found || csize > ssize)) {
 		if ((rc = sti_signed_write(st, csize, croot)) != 0) {
 			log_warnx("store: cannot write %s/signed-tree: %s",
