@@ -405,40 +405,13 @@ utf8_scrub(char *s)
 	}
 }
 
-void
-http_error(struct http_req *r, int status, const char *code, const char *field,
-    const char *fmt, ...)
-{
-	char msg[512], fld[128];
-	va_list ap;
-	json_t *j;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* Messages quote request data, which may be anything. */
-	utf8_scrub(msg);
-	if (field != NULL) {
-		snprintf(fld, sizeof(fld), "%s", field);
-		utf8_scrub(fld);
-		field = fld;
-	}
-	j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message",
-	    msg, "field", field);
-	if (status == 503)
-		http_set_header(r, "Retry-After", "1");
-	http_reply_json(r, status, j);
-}
-
-int
-http_error_body(
-    struct pr_buf *out, const char *code, const char *field, const char *msg)
+/* The error object of a reply: {"error":{"code","message","field"}}. */
+static json_t *
+error_json(const char *code, const char *field, const char *msg)
 {
 	char m[512], fld[128];
-	json_t *j;
-	char *s;
-	int rc;
 
+	/* Messages quote request data, which may be anything. */
 	snprintf(m, sizeof(m), "%s", msg);
 	utf8_scrub(m);
 	if (field != NULL) {
@@ -446,9 +419,34 @@ http_error_body(
 		utf8_scrub(fld);
 		field = fld;
 	}
-	j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message",
-	    m, "field", field);
-	if (j == NULL ||
+	return json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code,
+	    "message", m, "field", field);
+}
+
+void
+http_error(struct http_req *r, int status, const char *code, const char *field,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (status == 503)
+		http_set_header(r, "Retry-After", "1");
+	http_reply_json(r, status, error_json(code, field, msg));
+}
+
+int
+http_error_body(
+    struct pr_buf *out, const char *code, const char *field, const char *msg)
+{
+	json_t *j;
+	char *s;
+	int rc;
+
+	if ((j = error_json(code, field, msg)) == NULL ||
 	    (s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL) {
 		json_decref(j);
 		return PR_ENOMEM;
