@@ -65,29 +65,34 @@ run_event(const char *p, size_t len)
 	return rc;
 }
 
-static void *
-bench_alloc(void *ctx, size_t size)
-{
-	char *arena = ctx;
-	size_t *used = ctx;
+/* A bump allocator over a static buffer, emptied before every parse. */
+struct bump {
+	size_t used;
+	max_align_t buf[(1u << 20) / sizeof(max_align_t)];
+};
 
-	/* A bump allocator over a static buffer, reset every parse. */
-	size = (size + 15) & ~(size_t)15;
-	if (*used + size > (1u << 20))
+static void *
+bump_alloc(void *ctx, size_t size)
+{
+	struct bump *b = ctx;
+	void *p;
+
+	size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
+	    sizeof(max_align_t);
+	if (size > sizeof(b->buf) - b->used)
 		return NULL;
-	*used += size;
-	return arena + *used - size;
+	p = (char *)b->buf + b->used;
+	b->used += size;
+	return p;
 }
 
 static int
 run_json(const char *p, size_t len)
 {
-	static max_align_t arena[(1u << 20) / sizeof(max_align_t) + 1];
-	size_t *used = (size_t *)arena;
+	static struct bump b;
 
-	*used = 16;
-	return pr_json_parse(p, len, 16, bench_alloc, arena, NULL) != NULL ? 0
-	                                                                   : -1;
+	b.used = 0;
+	return pr_json_parse(p, len, 16, bump_alloc, &b, NULL) != NULL ? 0 : -1;
 }
 
 static int

@@ -19,7 +19,6 @@
 #include "store/store.h"
 
 #define DAY_MS 86400000LL
-#define WAIT_MS 300 /* longest a query waits for the indexer */
 #define LIMIT_DEFAULT 1000
 #define LIMIT_MAX 10000
 #define MAX_ENTRIES 64 /* entry indexes listed with one flag */
@@ -1161,34 +1160,14 @@ flags_query(struct http_req *r, void *arg)
 	const char *names[3];
 	struct query q;
 	struct eval e;
-	uint64_t size = 0;
-	pr_hash root;
 	json_t *out = NULL, *arr;
 	size_t i;
 	bool unknown;
 
 	if (parse_query(r, &q, names) != 0)
 		return;
-	if (f == NULL) {
-		http_error(r, 503, "unavailable", NULL,
-		    "red flags are not available on this server");
+	if (fl_query_begin(f, d, r, "red flags") != 0)
 		return;
-	}
-	if (st_tree(d->store, &size, root) != 0) {
-		http_error(r, 500, "store_error", NULL, "reading the tree");
-		return;
-	}
-	pthread_mutex_lock(&f->lock);
-	if (fl_wait(f, size, WAIT_MS) != 0) {
-		uint64_t done = f->indexed;
-		pthread_mutex_unlock(&f->lock);
-		http_set_header(r, "Retry-After", "2");
-		http_error(r, 503, "indexing", NULL,
-		    "red flags are being computed: %llu of %llu entries "
-		    "analysed; retry shortly",
-		    (unsigned long long)done, (unsigned long long)size);
-		return;
-	}
 	q.has_buyer = names[0] != NULL;
 	q.has_supplier = names[1] != NULL;
 	q.has_item = names[2] != NULL;

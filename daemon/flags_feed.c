@@ -1,7 +1,8 @@
 /*
  * The feed: events the sequencer hands the red-flag indexer as it commits
  * them, already parsed by the verify threads, so that the indexer need not
- * read each entry back from the store and parse it a second time.
+ * read each entry back from the store and parse it a second time; and the
+ * engine's metrics, which count where its entries came from.
  *
  * A bounded ring under its own mutex (never flags.lock, which a query may
  * hold for a while: the sequencer must not wait on a query).  Events that
@@ -59,13 +60,7 @@ fl_feed_wait(struct flags *f, uint64_t from, unsigned ms)
 	struct fl_feed *q = f->feed;
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	fl_deadline(&ts, ms);
 	pthread_mutex_lock(&q->lock);
 	if (q->upto <= from && !q->kick)
 		pthread_cond_timedwait(&q->more, &q->lock, &ts);

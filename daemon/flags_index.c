@@ -36,6 +36,7 @@
 
 #define CHUNK 128 /* entries read, parsed and applied at a time */
 #define IDLE_MS 100 /* poll for new entries when caught up */
+#define QUERY_WAIT_MS 300 /* longest a query waits for the indexer */
 #define CODE_MAX 300 /* "SCHEME:id" */
 
 /* ---- small containers ---- */
@@ -720,8 +721,8 @@ copy_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len)
 	return 0;
 }
 
-static void
-deadline_in(struct timespec *ts, unsigned ms)
+void
+fl_deadline(struct timespec *ts, unsigned ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
 	ts->tv_sec += ms / 1000;
@@ -875,18 +876,40 @@ indexer(void *arg)
 }
 
 int
-fl_wait(struct flags *f, uint64_t target, unsigned ms)
+fl_query_begin(
+    struct flags *f, struct procured *d, struct http_req *r, const char *what)
 {
 	struct timespec ts;
+	uint64_t size, done;
+	pr_hash root;
 
-	deadline_in(&ts, ms);
-	while (f->indexed < target && !f->stop) {
+	if (f == NULL) {
+		http_error(r, 503, "unavailable", NULL,
+		    "%s are not available on this server", what);
+		return -1;
+	}
+	if (st_tree(d->store, &size, root) != 0) {
+		http_error(r, 500, "store_error", NULL, "reading the tree");
+		return -1;
+	}
+	fl_deadline(&ts, QUERY_WAIT_MS);
+	pthread_mutex_lock(&f->lock);
+	while (f->indexed < size && !f->stop) {
 		fl_feed_kick(f);
 		if (pthread_cond_timedwait(&f->done, &f->lock, &ts) ==
 		    ETIMEDOUT)
 			break;
 	}
-	return f->indexed >= target ? 0 : PR_EBUSY;
+	if (f->indexed >= size)
+		return 0;
+	done = f->indexed;
+	pthread_mutex_unlock(&f->lock);
+	http_set_header(r, "Retry-After", "2");
+	http_error(r, 503, "indexing", NULL,
+	    "%s are being computed: %llu of %llu entries analysed; retry "
+	    "shortly",
+	    what, (unsigned long long)done, (unsigned long long)size);
+	return -1;
 }
 
 /* ---- set-up and tear-down ---- */

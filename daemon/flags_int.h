@@ -19,11 +19,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "proto/event.h"
 #include "proto/merkle.h"
 
 struct hmap;
+struct http_req;
 struct procured;
 
 typedef uint32_t fl_str;
@@ -297,9 +299,17 @@ void fl_vec_free(struct fl_vec *v);
 /* Vectors of the aggregates, in f->mem. */
 int fl_vec_add(struct flags *f, struct fl_vec *v, void *p);
 int fl_grow(struct flags *f, void *pp, size_t n, size_t sz);
-/* With f->lock held: wait up to ms for the indexer to reach target
- * entries.  0, or PR_EBUSY if it is still behind. */
-int fl_wait(struct flags *f, uint64_t target, unsigned ms);
+/*
+ * Start a query on the aggregates for r: once the indexer has reached the
+ * log's size (waiting a little for it), 0 with f->lock held (the caller
+ * unlocks); otherwise -1 after answering r: 503 "unavailable" (f NULL),
+ * 503 "indexing" with Retry-After, or 500.  what names the answer in
+ * messages ("red flags").
+ */
+int fl_query_begin(
+    struct flags *f, struct procured *d, struct http_req *r, const char *what);
+/* ts = CLOCK_MONOTONIC now + ms (the clock of the engine's conditions). */
+void fl_deadline(struct timespec *ts, unsigned ms);
 
 /* The feed of parsed events (flags_feed.c). */
 struct fl_feed *fl_feed_new(int (*cond_init)(pthread_cond_t *));

@@ -34,7 +34,6 @@
 #include "proto/money.h"
 #include "store/store.h"
 
-#define TOT_WAIT_MS 300 /* longest a query waits for the indexer */
 #define TOT_KEY_MAX 512
 
 /* ---- the indexer's side ---- */
@@ -597,7 +596,6 @@ flags_totals(struct http_req *r, void *arg)
 	const char *by = http_query_str(r, "by"), *party, *item;
 	json_t *rows = NULL;
 	uint64_t size = 0;
-	pr_hash root;
 	struct tot t;
 	size_t i;
 	int rc;
@@ -622,31 +620,13 @@ flags_totals(struct http_req *r, void *arg)
 	}
 	party = http_query_str(r, "party");
 	item = http_query_str(r, "item");
-	if (f == NULL) {
-		http_error(r, 503, "unavailable", NULL,
-		    "totals are not available on this server");
-		return;
-	}
-	if (st_tree(d->store, &size, root) != 0) {
-		http_error(r, 500, "store_error", NULL, "reading the tree");
-		return;
-	}
 	if ((t.rowmap = hmap_new()) == NULL) {
 		http_error(r, 503, "overloaded", NULL, "out of memory");
 		return;
 	}
 	t.f = f;
-	pthread_mutex_lock(&f->lock);
-	if (fl_wait(f, size, TOT_WAIT_MS) != 0) {
-		uint64_t done = f->indexed;
-		pthread_mutex_unlock(&f->lock);
-		http_set_header(r, "Retry-After", "2");
-		http_error(r, 503, "indexing", NULL,
-		    "totals are being computed: %llu of %llu entries "
-		    "analysed; retry shortly",
-		    (unsigned long long)done, (unsigned long long)size);
+	if (fl_query_begin(f, d, r, "totals") != 0)
 		goto out;
-	}
 	tot_collect(&t, party, item);
 	if (t.rc == 0)
 		rows = tot_json(&t);

@@ -846,6 +846,15 @@ ingest_submit(struct http_req *r, struct procured *d)
 	submit_one(ig, &w, body, len, r->start_us);
 }
 
+/* The length of the line at body[off..len), without its newline. */
+static size_t
+line_len(const char *body, size_t len, size_t off)
+{
+	const char *nl = memchr(body + off, '\n', len - off);
+
+	return nl != NULL ? (size_t)(nl - (body + off)) : len - off;
+}
+
 void
 ingest_submit_batch(struct http_req *r, struct procured *d)
 {
@@ -854,9 +863,8 @@ ingest_submit_batch(struct http_req *r, struct procured *d)
 	struct ingest *ig = d->ingest;
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	struct waiter w = {NULL, NULL, 0};
-	size_t len = evbuffer_get_length(in), n = 0, i, off, l, ll;
+	size_t len = evbuffer_get_length(in), n = 0, i, off, next, l;
 	struct batch *b;
-	const char *nl;
 	char *body;
 
 	if (len > 0 && len <= d->conf.max_body) {
@@ -866,11 +874,8 @@ ingest_submit_batch(struct http_req *r, struct procured *d)
 			return;
 		}
 		/* One envelope a line; the last newline is optional. */
-		for (off = 0; off < len; off += l + 1, n++) {
-			nl = memchr(body + off, '\n', len - off);
-			l = nl != NULL ? (size_t)(nl - (body + off))
-			               : len - off;
-		}
+		for (off = 0; off < len; off += line_len(body, len, off) + 1)
+			n++;
 		if (n > d->conf.max_batch_events) {
 			http_error(r, 413, "too_many_events", NULL,
 			    "the batch has %zu events; the limit is %llu", n,
@@ -891,22 +896,21 @@ ingest_submit_batch(struct http_req *r, struct procured *d)
 	b->r = http_req_detach(r);
 	b->n = b->left = n;
 	w.b = b;
-	/* The last line may complete the batch and free it: nothing below
-	 * touches b after submitting it. */
-	for (i = 0, off = 0; i < n; i++, off += l + 1) {
-		nl = memchr(body + off, '\n', len - off);
-		l = nl != NULL ? (size_t)(nl - (body + off)) : len - off;
+	/* The last line may complete the batch, answer r and free b and the
+	 * body: nothing below touches them after submitting it. */
+	for (i = 0, off = 0; i < n; i++, off = next) {
+		l = line_len(body, len, off);
+		next = off + l + 1;
 		w.line = i;
 		/* CRLF line ends too (the CR is not part of the line). */
-		ll = l > 0 && body[off + l - 1] == '\r' ? l - 1 : l;
-		if (ll == 0)
+		if (l > 0 && body[off + l - 1] == '\r')
+			l--;
+		if (l == 0)
 			waiter_fail(&w, 400, "empty_body", NULL,
 			    "line %zu is empty; send one envelope a line",
 			    i + 1);
 		else
-			submit_one(ig, &w, body + off, ll, r->start_us);
-		if (nl == NULL)
-			break;
+			submit_one(ig, &w, body + off, l, r->start_us);
 	}
 }
 

@@ -23,6 +23,7 @@
 #include "daemon/flags_mem.c"
 #include "daemon/flags_ref.c"
 #include "daemon/flags_totals.c"
+#include "flags_test.h"
 #include "daemon/hmap.h"
 
 /* ---- stubs for daemon/http.c and daemon/query.c ---- */
@@ -154,8 +155,6 @@ static void ev(struct flags *f, uint64_t idx, const char *fmt, ...)
 static void
 ev(struct flags *f, uint64_t idx, const char *fmt, ...)
 {
-	struct pr_event_error err;
-	struct pr_event *e;
 	uint8_t leaf[PR_HASH_LEN];
 	char buf[4096];
 	va_list ap;
@@ -163,14 +162,8 @@ ev(struct flags *f, uint64_t idx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	memset(&err, 0, sizeof(err));
-	if (pr_event_parse((const uint8_t *)buf, strlen(buf), &e, &err) != 0)
-		fail_msg("event %llu: %s at %s: %s\n%s",
-		    (unsigned long long)idx, err.code, err.path, err.message,
-		    buf);
 	leaf_of(idx, leaf);
-	assert_int_equal(apply(f, idx, leaf, e), 0);
-	pr_event_free(e);
+	fold_event(f, idx, leaf, buf);
 }
 
 static const char *
