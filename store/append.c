@@ -390,7 +390,7 @@ append_once(struct batch *b)
 		    &w, DB_JOURNAL, key, 8, b->jr.data, b->jr.len, MDB_APPEND);
 	}
 	if (w.rc == 0)
-		b->ndone = sti_merge(&w, &m, first, 0, b->done);
+		b->ndone = sti_merge(&w, &m, first, stk.size, 0, b->done);
 	pthread_rwlock_unlock(&st->ibuf.lock);
 	b->size = h.size = stk.size;
 	pr_merkle_stack_root(&stk, b->root);

@@ -405,26 +405,44 @@ journal_trim(struct sti_wtxn *w, uint64_t to)
 }
 
 /*
- * Merge shards into the DBs, in turn, so that the buffer is back under
- * its limits once they are dropped: enough shards for its size (shards
- * are about equal), at least one while the journal spans more entries
- * than allowed, all of them if asked.  Each merged shard's watermark
+ * Merge shards into the DBs, in turn: the paced share of the entries
+ * [first, end) this commit appends, at least enough shards for the
+ * buffer to be back under its limit once they are dropped (shards are
+ * about equal), at least one while the journal spans more entries than
+ * allowed, all of them if asked.  Each merged shard's watermark
  * becomes first (the items of this batch are not in the buffer yet).
  * Records merged shards in done[] for the caller to drop from the buffer
  * after the commit; returns their count.
  */
 unsigned
-sti_merge(struct sti_wtxn *w, struct sti_wmeta *m, uint64_t first, int all,
-    unsigned *done)
+sti_merge(struct sti_wtxn *w, struct sti_wmeta *m, uint64_t first,
+    uint64_t end, int all, unsigned *done)
 {
 	struct st_store *st = w->st;
 	uint64_t oldmin = m->min, bytes = sti_ibuf_bytes(&st->ibuf);
+	uint64_t span;
 	unsigned need = 0, n, s;
 
-	if (bytes > st->ibuf_max)
-		need = (unsigned)((STI_SHARDS * (bytes - st->ibuf_max) + bytes -
-		                      1) /
+	/* Paced: every shard is merged once per span entries, span a fixed
+	 * share of the log (up to what the buffer's limit allows), so a
+	 * merge writes as many items per index page at 10,000 entries as
+	 * at 1,000,000 and each commit carries its share from the start. */
+	span = first / STI_PACE_SHARE;
+	if (span > st->ibuf_pace)
+		span = st->ibuf_pace;
+	if (span < STI_PACE_MIN)
+		span = STI_PACE_MIN;
+	st->pace_credit += (end - first) * STI_SHARDS;
+	need = (unsigned)(st->pace_credit / span);
+	st->pace_credit %= span;
+	if (need > STI_SHARDS)
+		need = STI_SHARDS;
+	if (bytes > st->ibuf_max) {
+		n = (unsigned)((STI_SHARDS * (bytes - st->ibuf_max) + bytes - 1) /
 		    bytes);
+		if (n > need)
+			need = n;
+	}
 	if (need == 0 && first - m->min > st->ibuf_entries_max)
 		need = 1;
 	if (all)

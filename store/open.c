@@ -19,6 +19,8 @@
 #define MAX_READERS 126
 #define IBUF_MAX (64ULL << 20)
 #define IBUF_ENTRIES_MAX (1ULL << 20)
+/* Buffer bytes a typical entry's index items take (~145 measured). */
+#define IBUF_ENTRY_BYTES 160
 
 static void
 store_free(struct st_store *st)
@@ -146,6 +148,7 @@ st_open(const struct st_config *cfg, struct st_store **out)
 	st->max_readers = cfg->max_readers ? cfg->max_readers : MAX_READERS;
 	st->ibuf_max = cfg->index_buffer_max ? cfg->index_buffer_max : IBUF_MAX;
 	st->ibuf_entries_max = IBUF_ENTRIES_MAX;
+	st->ibuf_pace = st->ibuf_max / IBUF_ENTRY_BYTES;
 	st->envflags = MDB_NOTLS | (st->readonly ? MDB_RDONLY : 0);
 	if ((st->dir = strdup(cfg->dir)) == NULL) {
 		rc = PR_ENOMEM;

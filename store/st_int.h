@@ -47,7 +47,10 @@
  *
  * leaf, envelope, ocid, party, item and kind are written behind: each
  * commit appends journal records, the keys wait in memory (ibuf.c), and
- * commits merge one shard of them at a time into these DBs (merge.c).
+ * commits merge one shard of them at a time into these DBs (merge.c),
+ * paced so that each shard is merged once per half the log's size (up to
+ * what the buffer's byte limit holds): a merge then finds about as many
+ * of its keys on each index page at any log size.
  * Dedupe first asks the writer's in-memory filter of envelope hashes
  * (filter.c), rebuilt from DB "envelope" and the buffer after open.
  * Outside LMDB, in the data directory: signed-tree (see rollback.c).
@@ -86,6 +89,8 @@ extern const char *const sti_dbname[ST_NDB];
 #define STI_TILE_MAX 510 /* hashes in a full tile record: 256 + ... + 2 */
 #define STI_LEVELS 8 /* tile levels: 8 * 8 = 64 tree levels */
 #define STI_SHARDS 256 /* index buffer shards */
+#define STI_PACE_SHARE 2 /* paced merge span: the log size over this */
+#define STI_PACE_MIN 4096 /* smallest paced merge span, entries */
 /* With MDB_APPEND or MDB_APPENDDUP: a KEYEXIST answer is not an error. */
 #define STI_EXIST_OK 0x80000000u
 #define STI_DIG_LEN 32 /* a record digest sum (digest.c) */
@@ -186,6 +191,8 @@ struct st_store {
 	struct sti_filter envf;
 	uint64_t ibuf_max; /* bytes */
 	uint64_t ibuf_entries_max; /* journal length */
+	uint64_t ibuf_pace; /* largest paced merge span, entries */
+	uint64_t pace_credit; /* shard merges owed, times the span */
 	int lockfd; /* flock()ed data directory (writer) */
 	int signfd; /* signed-tree, open for writing */
 	uint64_t signed_seq; /* its current record's sequence */
@@ -336,7 +343,7 @@ int sti_journal_replay(struct st_store *st, MDB_txn *txn,
 int sti_wmeta_get(struct st_store *st, MDB_txn *txn, struct sti_wmeta *m);
 int sti_wmeta_put(struct sti_wtxn *w, const struct sti_wmeta *m);
 unsigned sti_merge(struct sti_wtxn *w, struct sti_wmeta *m, uint64_t first,
-    int all, unsigned *done);
+    uint64_t end, int all, unsigned *done);
 
 /* read.c: index snapshots */
 int sti_ibegin(struct st_store *st, struct sti_isnap *is);

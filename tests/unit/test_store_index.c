@@ -64,8 +64,8 @@ fill(struct fixture *f, uint64_t base)
 }
 
 /*
- * Each test runs with three index buffer sizes: the default (nothing is
- * merged), one byte (everything is merged into the index DBs at every
+ * Each test runs with three index buffer sizes: the default (merges
+ * only as paced, a shard every few entries), one byte (everything is merged into the index DBs at every
  * batch) and a few KiB (some shards merged, keys split between the DBs
  * and the buffer).
  */
@@ -812,6 +812,62 @@ test_concurrent(void **state)
 	assert_int_equal(s.tree_size, 8000);
 }
 
+/*
+ * Merges are paced from the first entries on: with the default buffer
+ * (far larger than these entries' items) the entries not yet merged stay
+ * under half the log (plus the smallest span, 4,096), where unpaced
+ * merging would leave all of them buffered.  Every entry stays findable
+ * by envelope, through the buffer or the DBs, and after a reopen.
+ */
+static void
+test_paced(void **state)
+{
+	struct fixture *f = *state;
+	enum { TOTAL = 24000, BATCH = 400 };
+	struct st_append *a = calloc(BATCH, sizeof(*a));
+	struct st_appended *r = calloc(BATCH, sizeof(*r));
+	uint8_t(*e)[64] = calloc(BATCH, sizeof(*e));
+	struct st_stats s;
+	uint64_t i, k, idx;
+	pr_hash h;
+
+	assert_non_null(a);
+	assert_non_null(r);
+	assert_non_null(e);
+	for (i = 0; i < TOTAL; i += BATCH) {
+		for (k = 0; k < BATCH; k++) {
+			a[k].entry = e[k];
+			a[k].entry_len = tst_entry(i + k, e[k]);
+			tst_envelope(i + k, a[k].envelope_hash);
+			a[k].log_time_ms = 1000 + i + k;
+			a[k].ocid = ocids[k % 4];
+		}
+		assert_int_equal(st_append_batch(f->st, a, BATCH, tst_sign,
+		                     NULL, r, NULL, NULL),
+		    0);
+		assert_int_equal(st_stats(f->st, &s), 0);
+		assert_true(s.index_pending <= (i + BATCH) / 2 + 4096 + BATCH);
+	}
+	assert_int_equal(st_stats(f->st, &s), 0);
+	/* A shard waits for about a span of the log as it was when it was
+	 * last merged: at the end, about 0.4 of the log is buffered. */
+	assert_true(s.index_pending >= TOTAL / 4);
+	for (i = 0; i < TOTAL; i += 997) {
+		tst_envelope(i, h);
+		assert_int_equal(st_find_envelope(f->st, h, &idx), 0);
+		assert_int_equal(idx, i);
+	}
+	reopen(f, 0);
+	for (i = 0; i < TOTAL; i += 991) {
+		tst_envelope(i, h);
+		assert_int_equal(st_find_envelope(f->st, h, &idx), 0);
+		assert_int_equal(idx, i);
+	}
+	free(a);
+	free(r);
+	free(e);
+}
+
 #define T3(f)                                                                  \
 	cmocka_unit_test_prestate_setup_teardown(                              \
 	    f, setup, teardown, (void *)&buf_default),                         \
@@ -831,6 +887,8 @@ main(void)
 	    T3(test_checkpoints),
 	    T3(test_arguments),
 	    T3(test_concurrent),
+	    cmocka_unit_test_prestate_setup_teardown(
+	        test_paced, setup, teardown, (void *)&buf_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
