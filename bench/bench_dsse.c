@@ -2,11 +2,13 @@
  * DSSE verification rate on one core: parse a JSON envelope with a
  * typical 2 KiB payload, build the PAE and verify its Ed25519 signature,
  * then free everything, as the log does for each submission.  Also times
- * pr_key_verify() alone over the same PAE for reference.
+ * pr_dsse_parse() alone (parse and free) and pr_key_verify() alone over
+ * the same PAE for reference.
  *
  *   bench_dsse [SECONDS]     (default 3, of CPU time)
  *
- * Prints "dsse_verify_per_s N" and "key_verify_per_s N".
+ * Prints "dsse_verify_per_s N", "dsse_parse_per_s N" and
+ * "key_verify_per_s N".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +93,16 @@ main(int argc, char **argv)
 		pr_dsse_free(p);
 	}
 	printf("dsse_verify_per_s %.0f\n", (double)n / (t - t0));
+
+	t0 = now();
+	for (n = 0; (t = now()) - t0 < secs; n++) {
+		if (pr_dsse_parse((char *)json.data, json.len, &p, &err) != 0) {
+			fprintf(stderr, "bench_dsse: parse failed\n");
+			return 1;
+		}
+		pr_dsse_free(p);
+	}
+	printf("dsse_parse_per_s %.0f\n", (double)n / (t - t0));
 
 	t0 = now();
 	for (n = 0; (t = now()) - t0 < secs; n++)

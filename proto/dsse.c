@@ -8,6 +8,7 @@
 #include "proto/enc.h"
 #include "proto/err.h"
 #include "proto/errmsg.h"
+#include "proto/json.h"
 #include "proto/utf8.h"
 
 void
@@ -165,155 +166,57 @@ pr_dsse_verify(const struct pr_dsse *e, size_t i, const struct pr_key *k)
 
 /* Parsing */
 
-int pr_dsse_skeleton = 1;
-
 /*
- * jansson lexes strings a byte at a time, so the long base64 values of an
- * envelope (payload, sig) would dominate its parsing.  Before the text
- * goes to jansson we copy it with each long string *value* made only of
- * printable ASCII without escapes (base64, hex keyids) replaced by a
- * marker "\u0001<n>", and keep where the original lies.  jansson still
- * checks the whole structure (syntax, members, duplicate keys, types); the
- * elided strings are ones it would accept unchanged.  Keys are never elided,
- * and a text that contains
- * "\u0001" itself is parsed as it is, so a marker is never ambiguous.
+ * The text is parsed with proto/json.h into an arena freed before
+ * pr_dsse_parse() returns; the envelope then copies what it keeps.  The
+ * tree of an envelope takes about the text's length (its strings) and a
+ * few hundred bytes (its values), so the first chunk, sized from the
+ * text, holds it in one allocation; a text made of many small values
+ * (an unknown member, refused after parsing) gets further chunks.
  */
-#define SKEL_MIN 16
-#define SKEL_MAX 40
+#define DEPTH_MAX 2048 /* as jansson's JSON_PARSER_MAX_DEPTH */
+#define CHUNK_SLACK 2048
+#define CHUNK_SIZE 16384
 
-struct span {
-	const char *p;
-	size_t n;
+struct chunk {
+	struct chunk *next;
+	size_t used, size;
+	max_align_t data[];
 };
 
-struct pctx {
-	struct span spans[SKEL_MAX];
-	size_t nspans;
-	struct pr_dsse_error *err;
-};
-
-/*
- * 1 if p[0..n) is printable ASCII without '\\' (the caller knows it holds
- * no '"'): what a string may hold to be elided.  Base64 in either alphabet
- * and hex keyids qualify.  Eight bytes at a time: a byte is outside
- * 0x20..0x7e when it is below 0x20 or above 0x7e.
- */
-static int
-plain_span(const char *p, size_t n)
+static void *
+arena_alloc(void *ctx, size_t size)
 {
-	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
-	uint64_t x, bad = 0;
-	size_t i = 0;
+	struct chunk **head = ctx, *c = *head;
+	size_t want, align = sizeof(max_align_t);
+	void *p;
 
-	if (memchr(p, '\\', n) != NULL)
-		return 0;
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&x, p + i, 8);
-		bad |= ((x - ones * 0x20) & ~x) | ((x + ones * 0x01) | x);
+	if (size > SIZE_MAX - align)
+		return NULL;
+	size = size == 0 ? align : (size + align - 1) / align * align;
+	if (c == NULL || c->size - c->used < size) {
+		want = size < CHUNK_SIZE ? CHUNK_SIZE : size;
+		if ((c = malloc(sizeof(*c) + want)) == NULL)
+			return NULL;
+		c->size = want;
+		c->used = 0;
+		c->next = *head;
+		*head = c;
 	}
-	if ((bad & high) != 0)
-		return 0;
-	for (; i < n; i++)
-		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x7e)
-			return 0;
-	return 1;
+	p = (char *)c->data + c->used;
+	c->used += size;
+	return p;
 }
 
-static int
-has_marker_escape(const char *s, size_t len)
-{
-	const char *p = s, *end = s + len;
-
-	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-		if (end - p >= 6 && memcmp(p + 1, "u0001", 5) == 0)
-			return 1;
-		p++;
-	}
-	return 0;
-}
-
-/*
- * Build the skeleton of json[0..len) into *out (malloc'd).  Returns 0, 1
- * when the text is to be parsed as it is, or PR_ENOMEM.
- */
-static int
-skeleton(
-    const char *json, size_t len, struct pctx *c, char **out, size_t *outlen)
-{
-	size_t i = 0, j, k, o = 0, q;
-	const char *end;
-	char *t;
-
-	if (!pr_dsse_skeleton || has_marker_escape(json, len))
-		return 1;
-	if ((t = malloc(len + 1)) == NULL)
-		return PR_ENOMEM;
-	while (i < len) {
-		/* Copy up to the next string. */
-		q = i;
-		while (q < len && json[q] != '"')
-			q++;
-		memcpy(t + o, json + i, q - i);
-		o += q - i;
-		if ((i = q) == len)
-			break;
-		/* The first '"' ends the string unless there are escapes. */
-		end = memchr(json + i + 1, '"', len - i - 1);
-		q = end != NULL ? (size_t)(end - json) : len;
-		if (q < len && q - i - 1 >= SKEL_MIN && c->nspans < SKEL_MAX &&
-		    plain_span(json + i + 1, q - i - 1)) {
-			for (k = q + 1; k < len &&
-			     (json[k] == ' ' || json[k] == '\t' ||
-			         json[k] == '\n' || json[k] == '\r');
-			     k++)
-				;
-			if (k == len || json[k] != ':') {
-				c->spans[c->nspans].p = json + i + 1;
-				c->spans[c->nspans].n = q - i - 1;
-				o += (size_t)sprintf(
-				    t + o, "\"\\u0001%zu\"", c->nspans);
-				c->nspans++;
-				i = q + 1;
-				continue;
-			}
-		}
-		/* Copied as it is: find the real end past any escapes. */
-		for (j = i + 1; j < len && json[j] != '"'; j++)
-			if (json[j] == '\\')
-				j++;
-		if (j >= len) { /* unterminated: jansson will say so */
-			memcpy(t + o, json + i, len - i);
-			o += len - i;
-			break;
-		}
-		memcpy(t + o, json + i, j + 1 - i);
-		o += j + 1 - i;
-		i = j + 1;
-	}
-	t[o] = '\0';
-	*out = t;
-	*outlen = o;
-	return 0;
-}
-
-/* The text of string v, resolving skeleton markers. */
 static void
-str_get(const struct pctx *c, json_t *v, const char **p, size_t *n)
+chunks_free(struct chunk *c)
 {
-	const char *s = json_string_value(v);
-	size_t len = json_string_length(v), idx = 0, i;
+	struct chunk *next;
 
-	if (len >= 2 && s[0] == '\x01') {
-		for (i = 1; i < len; i++)
-			idx = idx * 10 + (size_t)(s[i] - '0');
-		if (idx < c->nspans) {
-			*p = c->spans[idx].p;
-			*n = c->spans[idx].n;
-			return;
-		}
+	for (; c != NULL; c = next) {
+		next = c->next;
+		free(c);
 	}
-	*p = s;
-	*n = len;
 }
 
 /* Copy at most dstlen - 1 bytes of s, cutting at a code point boundary. */
@@ -349,15 +252,13 @@ fail(struct pr_dsse_error *err, int rc, const char *code, const char *field,
 
 /* Decode the base64 string v into *p, *len (NUL-terminated). */
 static int
-decode_b64(const struct pctx *c, json_t *v, uint8_t **p, size_t *len)
+decode_b64(const struct pr_json *v, uint8_t **p, size_t *len)
 {
 	struct pr_buf b = PR_BUF_INIT;
-	const char *s;
-	size_t n;
 	int rc;
 
-	str_get(c, v, &s, &n);
-	if ((rc = pr_b64_decode(&b, s, n, PR_B64_ANY)) != 0) {
+	if ((rc = pr_b64_decode(
+	         &b, pr_json_str(v), pr_json_len(v), PR_B64_ANY)) != 0) {
 		pr_buf_free(&b);
 		return rc;
 	}
@@ -369,22 +270,22 @@ decode_b64(const struct pctx *c, json_t *v, uint8_t **p, size_t *len)
 }
 
 static int
-parse_sig(struct pctx *c, json_t *o, size_t i, struct pr_dsse *e)
+parse_sig(struct pr_dsse_error *err, const struct pr_json *o, size_t i,
+    struct pr_dsse *e)
 {
 	struct pr_dsse_sig *s = &e->sigs[e->nsigs];
-	struct pr_dsse_error *err = c->err;
-	char field[64];
+	const struct pr_json *sig, *keyid;
 	const char *key, *kid = NULL;
-	json_t *v, *sig, *keyid;
-	size_t kidlen = 0;
+	char field[64];
+	size_t k, kidlen = 0;
 	int rc;
 
 	snprintf(field, sizeof(field), "signatures[%zu]", i);
-	if (!json_is_object(o))
+	if (!pr_json_is_object(o))
 		return fail(
 		    err, PR_EFORMAT, "wrong_type", field, "must be an object");
-	json_object_foreach(o, key, v)
-	{
+	for (k = 0; k < o->n; k++) {
+		key = o->u.v[k].key;
 		if (strcmp(key, "sig") != 0 && strcmp(key, "keyid") != 0) {
 			snprintf(
 			    field, sizeof(field), "signatures[%zu].%s", i, key);
@@ -393,25 +294,26 @@ parse_sig(struct pctx *c, json_t *o, size_t i, struct pr_dsse *e)
 		}
 	}
 	snprintf(field, sizeof(field), "signatures[%zu].keyid", i);
-	if ((keyid = json_object_get(o, "keyid")) != NULL) {
-		if (!json_is_string(keyid))
+	if ((keyid = pr_json_get(o, "keyid")) != NULL) {
+		if (!pr_json_is_string(keyid))
 			return fail(err, PR_EFORMAT, "wrong_type", field,
 			    "must be a string");
-		str_get(c, keyid, &kid, &kidlen);
+		kid = pr_json_str(keyid);
+		kidlen = pr_json_len(keyid);
 		if (kidlen > PR_DSSE_MAX_KEYID)
 			return fail(err, PR_EFORMAT, "too_long", field,
 			    "longer than 255 bytes");
 	}
 	snprintf(field, sizeof(field), "signatures[%zu].sig", i);
-	if ((sig = json_object_get(o, "sig")) == NULL)
+	if ((sig = pr_json_get(o, "sig")) == NULL)
 		return fail(err, PR_EFORMAT, "missing", field, "required");
-	if (!json_is_string(sig))
+	if (!pr_json_is_string(sig))
 		return fail(
 		    err, PR_EFORMAT, "wrong_type", field, "must be a string");
-	if (json_string_length(sig) == 0)
+	if (pr_json_len(sig) == 0)
 		return fail(
 		    err, PR_EFORMAT, "empty", field, "must not be empty");
-	if ((rc = decode_b64(c, sig, &s->sig, &s->siglen)) == PR_ENOMEM)
+	if ((rc = decode_b64(sig, &s->sig, &s->siglen)) == PR_ENOMEM)
 		return rc;
 	if (rc != 0)
 		return fail(err, PR_EFORMAT, "bad_base64", field,
@@ -426,63 +328,63 @@ parse_sig(struct pctx *c, json_t *o, size_t i, struct pr_dsse *e)
 }
 
 static int
-parse_root(struct pctx *c, json_t *root, struct pr_dsse *e)
+parse_root(
+    struct pr_dsse_error *err, const struct pr_json *root, struct pr_dsse *e)
 {
-	struct pr_dsse_error *err = c->err;
-	const char *key, *t;
-	json_t *v, *pt, *pl, *sigs;
-	size_t i, tlen;
+	const struct pr_json *v, *pt, *pl, *sigs;
+	const char *key;
+	size_t i;
 	int rc;
 
-	if (!json_is_object(root))
+	if (!pr_json_is_object(root))
 		return fail(err, PR_EFORMAT, "not_object", "",
 		    "envelope must be a JSON object");
-	json_object_foreach(root, key, v)
-	{
+	for (i = 0; i < root->n; i++) {
+		key = root->u.v[i].key;
 		if (strcmp(key, "payloadType") != 0 &&
 		    strcmp(key, "payload") != 0 &&
 		    strcmp(key, "signatures") != 0)
 			return fail(err, PR_EFORMAT, "unknown_field", key,
 			    "unknown member");
 	}
-	if ((pt = json_object_get(root, "payloadType")) == NULL)
+	if ((pt = pr_json_get(root, "payloadType")) == NULL)
 		return fail(
 		    err, PR_EFORMAT, "missing", "payloadType", "required");
-	if (!json_is_string(pt))
+	if (!pr_json_is_string(pt))
 		return fail(err, PR_EFORMAT, "wrong_type", "payloadType",
 		    "must be a string");
-	if (json_string_length(pt) == 0)
+	if (pr_json_len(pt) == 0)
 		return fail(err, PR_EFORMAT, "empty", "payloadType",
 		    "must not be empty");
-	if ((pl = json_object_get(root, "payload")) == NULL)
+	if ((pl = pr_json_get(root, "payload")) == NULL)
 		return fail(err, PR_EFORMAT, "missing", "payload", "required");
-	if (!json_is_string(pl))
+	if (!pr_json_is_string(pl))
 		return fail(err, PR_EFORMAT, "wrong_type", "payload",
 		    "must be a string");
-	if ((sigs = json_object_get(root, "signatures")) == NULL)
+	if ((sigs = pr_json_get(root, "signatures")) == NULL)
 		return fail(
 		    err, PR_EFORMAT, "missing", "signatures", "required");
-	if (!json_is_array(sigs))
+	if (!pr_json_is_array(sigs))
 		return fail(err, PR_EFORMAT, "wrong_type", "signatures",
 		    "must be an array");
-	if (json_array_size(sigs) == 0)
+	if (pr_json_size(sigs) == 0)
 		return fail(err, PR_EFORMAT, "empty", "signatures",
 		    "at least one signature is required");
-	if (json_array_size(sigs) > PR_DSSE_MAX_SIGS)
+	if (pr_json_size(sigs) > PR_DSSE_MAX_SIGS)
 		return fail(err, PR_EFORMAT, "too_many", "signatures",
 		    "more than 16 signatures");
-	str_get(c, pt, &t, &tlen);
-	if ((e->payload_type = strndup(t, tlen)) == NULL)
+	if ((e->payload_type = strndup(pr_json_str(pt), pr_json_len(pt))) ==
+	    NULL)
 		return PR_ENOMEM;
-	e->payload_type_len = tlen;
-	if ((rc = decode_b64(c, pl, &e->payload, &e->payload_len)) == PR_ENOMEM)
+	e->payload_type_len = pr_json_len(pt);
+	if ((rc = decode_b64(pl, &e->payload, &e->payload_len)) == PR_ENOMEM)
 		return rc;
 	if (rc != 0)
 		return fail(err, PR_EFORMAT, "bad_base64", "payload",
 		    "not canonical base64");
-	json_array_foreach(sigs, i, v)
+	pr_json_array_foreach(sigs, i, v)
 	{
-		if ((rc = parse_sig(c, v, i, e)) != 0)
+		if ((rc = parse_sig(err, v, i, e)) != 0)
 			return rc;
 	}
 	if (pr_dsse_size(e) > PR_DSSE_MAX_SIZE)
@@ -491,68 +393,93 @@ parse_root(struct pctx *c, json_t *root, struct pr_dsse *e)
 	return 0;
 }
 
-/* jansson's verdict on a text it refused. */
+/*
+ * Is the fault at line:column of json[0..len) invalid UTF-8?  The byte
+ * there, or the first one past the number or word that starts there (a
+ * token read to its end before it is judged), begins no valid sequence.
+ */
 static int
-json_fail(struct pr_dsse_error *err, const json_error_t *jerr)
+utf8_fault(const char *json, size_t len, int line, int column)
 {
-	switch (json_error_code(jerr)) {
-	case json_error_out_of_memory:
+	size_t off = 0;
+	uint32_t cp;
+
+	for (; line > 1 && off < len; off++)
+		if (json[off] == '\n')
+			line--;
+	if (column < 1 || (size_t)column - 1 > len - off)
+		return 0;
+	off += (size_t)column - 1;
+	while (off < len && (unsigned char)json[off] < 0x80 &&
+	    (strchr("+-.", json[off]) != NULL ||
+	        (json[off] >= '0' && json[off] <= '9') ||
+	        (json[off] >= 'a' && json[off] <= 'z') ||
+	        (json[off] >= 'A' && json[off] <= 'Z')))
+		off++;
+	return off < len && (unsigned char)json[off] >= 0x80 &&
+	    pr_utf8_next((const uint8_t *)json + off, len - off, &cp) == 0;
+}
+
+/* proto/json.h's verdict on a text it refused, as an envelope error. */
+static int
+json_fail(struct pr_dsse_error *err, const char *json, size_t len,
+    const struct pr_json_error *jerr)
+{
+	const char *code = "bad_json";
+	char msg[160], *p;
+
+	if (jerr->code == PR_JSON_ENOMEM)
 		return PR_ENOMEM;
-	case json_error_duplicate_key:
-		return fail(err, PR_EFORMAT, "duplicate_key", "", jerr->text);
-	case json_error_invalid_utf8:
-		return fail(err, PR_EFORMAT, "bad_utf8", "", jerr->text);
-	default:
-		return fail(err, PR_EFORMAT, "bad_json", "", jerr->text);
-	}
+	if (jerr->code == PR_JSON_EDUPLICATE)
+		code = "duplicate_key";
+	else if (jerr->code == PR_JSON_ESYNTAX &&
+	    utf8_fault(json, len, jerr->line, jerr->column))
+		code = "bad_utf8";
+	snprintf(msg, sizeof(msg), "%s at line %d, column %d", jerr->text,
+	    jerr->line, jerr->column);
+	for (p = msg; *p != '\0'; p++) /* printable ASCII for replies */
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	return fail(err, PR_EFORMAT, code, "", msg);
 }
 
 int
 pr_dsse_parse(const char *json, size_t len, struct pr_dsse **out,
     struct pr_dsse_error *err)
 {
+	struct pr_json_error jerr;
+	struct pr_json *root;
 	struct pr_dsse *e;
-	struct pctx c;
-	json_error_t jerr;
-	json_t *root;
-	char *skel = NULL;
-	size_t skellen = 0;
+	struct chunk *arena;
 	int rc;
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
-	memset(&c, 0, sizeof(c));
-	c.err = err;
 	if (len > PR_DSSE_MAX_JSON)
 		return fail(err, PR_ETOOBIG, "too_large", "",
 		    "envelope JSON larger than 262,144 bytes");
-	if ((rc = skeleton(json, len, &c, &skel, &skellen)) < 0)
-		return rc;
-	if (rc == 0)
-		root = json_loadb(skel, skellen, JSON_REJECT_DUPLICATES, &jerr);
-	else
-		root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(skel);
-	if (root == NULL) {
-		/* Report positions in the text as given. */
-		if (rc == 0 &&
-		    (root = json_loadb(
-		         json, len, JSON_REJECT_DUPLICATES, &jerr)) != NULL)
-			json_decref(root);
-		return json_fail(err, &jerr);
+	if ((arena = malloc(sizeof(*arena) + len + CHUNK_SLACK)) == NULL)
+		return PR_ENOMEM;
+	arena->next = NULL;
+	arena->used = 0;
+	arena->size = len + CHUNK_SLACK;
+	if ((root = pr_json_parse(
+	         json, len, DEPTH_MAX, arena_alloc, &arena, &jerr)) == NULL) {
+		rc = json_fail(err, json, len, &jerr);
+		goto arena_free;
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		json_decref(root);
-		return PR_ENOMEM;
+		rc = PR_ENOMEM;
+		goto arena_free;
 	}
-	if ((rc = parse_root(&c, root, e)) != 0) {
+	if ((rc = parse_root(err, root, e)) != 0) {
 		pr_dsse_free(e);
-		json_decref(root);
-		return rc;
+		goto arena_free;
 	}
-	json_decref(root);
 	*out = e;
-	return 0;
+arena_free:
+	chunks_free(arena);
+	return rc;
 }
 
 /* Serializing */

@@ -9,8 +9,10 @@
  * of proto/key.h (hex SHA-256 of the raw public key), an unauthenticated
  * hint.
  *
- * Parsing is strict: the JSON (jansson, duplicate keys rejected) must be
- * an object with exactly the members payloadType (non-empty string),
+ * Parsing is strict: the text must be JSON as proto/json.h reads it
+ * (RFC 8259, valid UTF-8, no \u0000, duplicate keys refused, nesting at
+ * most 2048 deep, numbers of at most 400 bytes, nothing after the value)
+ * and an object with exactly the members payloadType (non-empty string),
  * payload (base64 string) and signatures (non-empty array of at most
  * PR_DSSE_MAX_SIGS objects with members sig (non-empty base64 string) and
  * an optional keyid (string of at most 255 bytes; "" means absent)).
@@ -73,18 +75,13 @@ struct pr_dsse_error {
 
 /*
  * Parse a JSON envelope json[0..len).  On failure return PR_ETOOBIG or
- * PR_EFORMAT (PR_ENOMEM aside) and, if err is not NULL, fill *err.
+ * PR_EFORMAT (PR_ENOMEM aside) and, if err is not NULL, fill *err.  The
+ * JSON is checked as a whole before its members, and a text with several
+ * faults reports the first the parser meets (for bad_json with its line
+ * and column).  The parse tree lives in one arena freed before return.
  */
 int pr_dsse_parse(const char *json, size_t len, struct pr_dsse **out,
     struct pr_dsse_error *err);
-/*
- * Test seam: 1 (the default) lets pr_dsse_parse() hand jansson a copy of
- * the text in which long base64 values are elided (they are decoded from
- * the original text); 0 makes jansson lex the text as given.  Both give
- * the same results; tests and fuzzing compare them.
- */
-extern int pr_dsse_skeleton;
-
 /* A new unsigned envelope (copies its arguments). */
 int pr_dsse_new(const char *payload_type, const uint8_t *payload, size_t len,
     struct pr_dsse **out);

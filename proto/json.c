@@ -226,6 +226,32 @@ unescape(struct jp *j, const char *raw, size_t len, char *out, size_t *outlen)
 	return 0;
 }
 
+/*
+ * Skip p[0..end) eight bytes at a time while no byte of the word is one
+ * a string's scan has to look at ('"', '\\', a control character, a
+ * byte of a multibyte sequence); return where the byte-wise scan goes
+ * on.  A word may stop the skip for nothing (a borrow's false alarm),
+ * but is never passed over with such a byte in it.
+ */
+static const char *
+plain_run(const char *p, const char *end)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t x, q, b;
+
+	while (end - p >= 8) {
+		memcpy(&x, p, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		if (((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+		         ((b - ones) & ~b)) &
+		        high) != 0)
+			break;
+		p += 8;
+	}
+	return p;
+}
+
 /* A string starting at the quote under j->p: a NUL-terminated copy in
  * the arena. */
 static int
@@ -237,7 +263,7 @@ string(struct jp *j, const char **out, uint32_t *outlen)
 	int esc = 0;
 	char *o;
 
-	for (q = s; q < j->end; q++) {
+	for (q = s; (q = plain_run(q, j->end)) < j->end; q++) {
 		unsigned char c = (unsigned char)*q;
 
 		if (c == '"')
