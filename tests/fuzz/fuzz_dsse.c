@@ -7,11 +7,13 @@
  * decodes to the same envelope with the same hash.
  *
  * Where the two JSON parsers differ by design the verdict is still the
- * same, only the reason changes: proto/json.h refuses numbers of more
- * than 400 bytes and counts nesting by arrays and objects (jansson by
- * values), so such a text is bad_json rather than, say, unknown_field;
- * and when a text has several faults each parser reports the first it
- * meets, so error codes are compared only where jansson read the JSON.
+ * same, only the reason changes.  proto/json.h refuses numbers of more
+ * than 400 bytes, counts nesting by arrays and objects (jansson by
+ * values), and refuses a NUL byte after a number or true, false, null,
+ * which jansson skips; none of these can be in an envelope that either
+ * accepts, and such a text is bad_json rather than, say, unknown_field.
+ * When a text has several faults each parser reports the first it meets,
+ * so error codes are compared only where jansson read the JSON.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -230,7 +232,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Where jansson read the JSON, the same reason. */
 		if (ref.json_ok && strcmp(err.code, "bad_json") == 0 &&
 		    strstr(err.message, "number too long") == NULL &&
-		    strstr(err.message, "nest at most") == NULL)
+		    strstr(err.message, "nest at most") == NULL &&
+		    memchr(data, '\0', size) == NULL)
 			abort();
 		if (ref.json_ok && strcmp(err.code, "bad_json") != 0 &&
 		    (strcmp(err.code, ref.code) != 0 ||

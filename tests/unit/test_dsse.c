@@ -447,6 +447,167 @@ test_string_forms(void **state)
 	pr_dsse_free(a);
 }
 
+/* A text of n bytes (n = 0: strlen) and the verdict it must get. */
+struct edge_case {
+	const char *json;
+	size_t n;
+	const char *code; /* NULL: accepted */
+	const char *field;
+};
+
+#define SIGS "\"signatures\":[{" SIG "}]"
+#define WITH_NUL(s) s, sizeof(s) - 1
+
+/* JSON-level corners: NUL bytes, escapes, numbers, nesting, UTF-8. */
+static void
+test_parse_json_edges(void **state)
+{
+	static const struct edge_case cases[] = {
+	    /* NUL inside a string, between tokens, after the value. */
+	    {WITH_NUL(
+	         "{\"payloadType\":\"t\0\",\"payload\":\"aGk=\"," SIGS "}"),
+	        "bad_json", ""},
+	    {WITH_NUL(
+	         "{\"payloadType\":\"t\",\0\"payload\":\"aGk=\"," SIGS "}"),
+	        "bad_json", ""},
+	    {WITH_NUL(ENV("{" SIG "}") "\0"), "bad_json", ""},
+	    {ENV("{" SIG "}") " \r\n\t", 0, NULL, NULL},
+	    /* \u escapes in keys and a keyid; the decoded length counts. */
+	    {"{\"payload\\u0054ype\":\"t\",\"payload\":\"aGk=\"," SIGS "}", 0,
+	        NULL, NULL},
+	    {ENV("{" SIG ",\"keyid\":\"\\ud800\"}"), 0, "bad_json", ""},
+	    {ENV("{" SIG ",\"keyid\":\"\\udc00\\ud800\"}"), 0, "bad_json", ""},
+	    {ENV("{" SIG ",\"keyid\":\"\\u00\"}"), 0, "bad_json", ""},
+	    {ENV("{" SIG ",\"keyid\":\"\\x41\"}"), 0, "bad_json", ""},
+	    {ENV("{" SIG ",\"k\\u0065yid\":\"a\",\"keyid\":\"b\"}"), 0,
+	        "duplicate_key", ""},
+	    /* Numbers: huge ones where a string belongs, or in an unknown
+	     * member; over int64, out of double range, over 400 bytes. */
+	    {"{\"payloadType\":1e308,\"payload\":\"aGk=\"," SIGS "}", 0,
+	        "wrong_type", "payloadType"},
+	    {"{\"payloadType\":\"t\",\"payload\":-9223372036854775808," SIGS
+	     "}",
+	        0, "wrong_type", "payload"},
+	    {ENV("{" SIG "}") ",\"n\":1}", 0, "bad_json", ""},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk=\"," SIGS
+	     ",\"n\":1e-400}",
+	        0, "unknown_field", "n"},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk=\"," SIGS
+	     ",\"n\":9223372036854775808}",
+	        0, "bad_json", ""},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk=\"," SIGS
+	     ",\"n\":1e309}",
+	        0, "bad_json", ""},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk=\"," SIGS ",\"n\":01}",
+	        0, "bad_json", ""},
+	    /* UTF-8: in a key, overlong, an encoded surrogate, cut short,
+	     * outside strings. */
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk=\"," SIGS
+	     ",\"\xc3\xa9\":1}",
+	        0, "unknown_field", "\xc3\xa9"},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk=\"," SIGS ",\"\xc3\":1}",
+	        0, "bad_utf8", ""},
+	    {"{\"payloadType\":\"\xc0\xaf\",\"payload\":\"aGk=\"," SIGS "}", 0,
+	        "bad_utf8", ""},
+	    {"{\"payloadType\":\"\xed\xa0\x80\",\"payload\":\"aGk=\"," SIGS "}",
+	        0, "bad_utf8", ""},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk=\"," SIGS "}\xff", 0,
+	        "bad_utf8", ""},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk=\"," SIGS "}\xc3\xa9", 0,
+	        "bad_json", ""},
+	    {"{\"payloadType\":tru\xff}", 0, "bad_utf8", ""},
+	    /* Base64 with an escaped character decodes as the character. */
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk\\u003d\"," SIGS "}", 0,
+	        NULL, NULL},
+	    {"{\"payloadType\":\"t\",\"payload\":\"aGk\\n\"," SIGS "}", 0,
+	        "bad_base64", "payload"},
+	};
+	struct pr_dsse_error err;
+	struct pr_dsse *e;
+	size_t i, n;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = cases[i].n ? cases[i].n : strlen(cases[i].json);
+		e = NULL;
+		rc = pr_dsse_parse(cases[i].json, n, &e, &err);
+		if (cases[i].code == NULL) {
+			if (rc != 0)
+				fail_msg("case %zu: %s %s", i, err.code,
+				    err.message);
+			assert_int_equal(e->payload_len, 2);
+			assert_memory_equal(e->payload, "hi", 2);
+			pr_dsse_free(e);
+			continue;
+		}
+		if (rc == 0)
+			fail_msg("case %zu accepted", i);
+		assert_int_equal(rc, PR_EFORMAT);
+		assert_null(e);
+		if (strcmp(err.code, cases[i].code) != 0 ||
+		    strcmp(err.field, cases[i].field) != 0)
+			fail_msg("case %zu: got %s/%s (%s), want %s/%s", i,
+			    err.code, err.field, err.message, cases[i].code,
+			    cases[i].field);
+	}
+	/* Where a JSON fault lies, in printable ASCII. */
+	assert_int_equal(
+	    pr_dsse_parse("{\n \"a\" 1}", 10, &e, &err), PR_EFORMAT);
+	assert_non_null(strstr(err.message, "line 2, column 6"));
+	assert_int_equal(
+	    pr_dsse_parse("{\"\\u0001\":1,\"\\u0001\":2}", 24, &e, &err),
+	    PR_EFORMAT);
+	assert_string_equal(err.code, "duplicate_key");
+	for (i = 0; err.message[i] != '\0'; i++)
+		assert_true(err.message[i] >= 0x20 && err.message[i] < 0x7f);
+}
+
+/* Nesting in an unknown member: refused as unknown up to 2048 arrays and
+ * objects deep, as bad JSON beyond. */
+static void
+test_parse_deep(void **state)
+{
+	struct pr_buf json = PR_BUF_INIT;
+	struct pr_dsse_error err;
+	struct pr_dsse *e = NULL;
+	size_t depth[] = {100, 2047, 2048, 100000}, i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(depth) / sizeof(depth[0]); i++) {
+		pr_buf_reset(&json);
+		pr_buf_append_str(&json, "{\"payloadType\":\"t\",\"x\":");
+		for (k = 1; k < depth[i]; k++)
+			pr_buf_append_str(&json, k % 2 ? "[" : "{\"a\":");
+		if (depth[i] % 2 == 1) /* the innermost is an object */
+			pr_buf_append_byte(&json, '0');
+		for (k = depth[i] - 1; k > 0; k--)
+			pr_buf_append_str(&json, k % 2 ? "]" : "}");
+		pr_buf_append_str(&json, "}");
+		assert_int_equal(
+		    pr_dsse_parse((char *)json.data, json.len, &e, &err),
+		    json.len > PR_DSSE_MAX_JSON ? PR_ETOOBIG : PR_EFORMAT);
+		assert_null(e);
+		if (json.len > PR_DSSE_MAX_JSON)
+			assert_string_equal(err.code, "too_large");
+		else if (depth[i] <= 2048) {
+			assert_string_equal(err.code, "unknown_field");
+			assert_string_equal(err.field, "x");
+		} else
+			assert_string_equal(err.code, "bad_json");
+	}
+	/* 3000 deep within the size limit. */
+	pr_buf_reset(&json);
+	pr_buf_append_str(&json, "{\"x\":");
+	for (k = 0; k < 3000; k++)
+		pr_buf_append_byte(&json, '[');
+	assert_int_equal(
+	    pr_dsse_parse((char *)json.data, json.len, &e, &err), PR_EFORMAT);
+	assert_string_equal(err.code, "bad_json");
+	assert_non_null(strstr(err.message, "nest at most 2048"));
+	pr_buf_free(&json);
+}
+
 static void
 test_size_limits(void **state)
 {
@@ -541,6 +702,8 @@ main(void)
 	    cmocka_unit_test(test_sign_several_and_tamper),
 	    cmocka_unit_test(test_parse_strictness),
 	    cmocka_unit_test(test_string_forms),
+	    cmocka_unit_test(test_parse_json_edges),
+	    cmocka_unit_test(test_parse_deep),
 	    cmocka_unit_test(test_size_limits),
 	    cmocka_unit_test(test_new_and_add_sig_rules),
 	};
