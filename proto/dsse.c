@@ -269,55 +269,57 @@ decode_b64(const struct pr_json *v, uint8_t **p, size_t *len)
 	return 0;
 }
 
+/* Fail on member member ("" for the element itself) of signature i. */
+static int
+sig_fail(struct pr_dsse_error *err, const char *code, size_t i,
+    const char *member, const char *msg)
+{
+	char field[64];
+
+	snprintf(field, sizeof(field), "signatures[%zu]%s%s", i,
+	    member[0] ? "." : "", member);
+	return fail(err, PR_EFORMAT, code, field, msg);
+}
+
 static int
 parse_sig(struct pr_dsse_error *err, const struct pr_json *o, size_t i,
     struct pr_dsse *e)
 {
 	struct pr_dsse_sig *s = &e->sigs[e->nsigs];
 	const struct pr_json *sig, *keyid;
-	const char *key, *kid = NULL;
-	char field[64];
+	const char *kid = NULL;
 	size_t k, kidlen = 0;
 	int rc;
 
-	snprintf(field, sizeof(field), "signatures[%zu]", i);
 	if (!pr_json_is_object(o))
-		return fail(
-		    err, PR_EFORMAT, "wrong_type", field, "must be an object");
-	for (k = 0; k < o->n; k++) {
-		key = o->u.v[k].key;
-		if (strcmp(key, "sig") != 0 && strcmp(key, "keyid") != 0) {
-			snprintf(
-			    field, sizeof(field), "signatures[%zu].%s", i, key);
-			return fail(err, PR_EFORMAT, "unknown_field", field,
+		return sig_fail(err, "wrong_type", i, "", "must be an object");
+	for (k = 0; k < o->n; k++)
+		if (strcmp(o->u.v[k].key, "sig") != 0 &&
+		    strcmp(o->u.v[k].key, "keyid") != 0)
+			return sig_fail(err, "unknown_field", i, o->u.v[k].key,
 			    "unknown member");
-		}
-	}
-	snprintf(field, sizeof(field), "signatures[%zu].keyid", i);
 	if ((keyid = pr_json_get(o, "keyid")) != NULL) {
 		if (!pr_json_is_string(keyid))
-			return fail(err, PR_EFORMAT, "wrong_type", field,
-			    "must be a string");
+			return sig_fail(
+			    err, "wrong_type", i, "keyid", "must be a string");
 		kid = pr_json_str(keyid);
 		kidlen = pr_json_len(keyid);
 		if (kidlen > PR_DSSE_MAX_KEYID)
-			return fail(err, PR_EFORMAT, "too_long", field,
+			return sig_fail(err, "too_long", i, "keyid",
 			    "longer than 255 bytes");
 	}
-	snprintf(field, sizeof(field), "signatures[%zu].sig", i);
 	if ((sig = pr_json_get(o, "sig")) == NULL)
-		return fail(err, PR_EFORMAT, "missing", field, "required");
+		return sig_fail(err, "missing", i, "sig", "required");
 	if (!pr_json_is_string(sig))
-		return fail(
-		    err, PR_EFORMAT, "wrong_type", field, "must be a string");
+		return sig_fail(
+		    err, "wrong_type", i, "sig", "must be a string");
 	if (pr_json_len(sig) == 0)
-		return fail(
-		    err, PR_EFORMAT, "empty", field, "must not be empty");
+		return sig_fail(err, "empty", i, "sig", "must not be empty");
 	if ((rc = decode_b64(sig, &s->sig, &s->siglen)) == PR_ENOMEM)
 		return rc;
 	if (rc != 0)
-		return fail(err, PR_EFORMAT, "bad_base64", field,
-		    "not canonical base64");
+		return sig_fail(
+		    err, "bad_base64", i, "sig", "not canonical base64");
 	if (kidlen > 0 && (s->keyid = strndup(kid, kidlen)) == NULL) {
 		free(s->sig);
 		s->sig = NULL;

@@ -16,6 +16,10 @@
 #include "proto/json.h"
 #include "proto/utf8.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define STACK0 128 /* members kept on the C stack before the heap */
 #define NUMBER_MAX 400 /* longest number text accepted */
 
@@ -227,18 +231,33 @@ unescape(struct jp *j, const char *raw, size_t len, char *out, size_t *outlen)
 }
 
 /*
- * Skip p[0..end) eight bytes at a time while no byte of the word is one
- * a string's scan has to look at ('"', '\\', a control character, a
- * byte of a multibyte sequence); return where the byte-wise scan goes
- * on.  A word may stop the skip for nothing (a borrow's false alarm),
- * but is never passed over with such a byte in it.
+ * Skip p[0..end) while no byte is one a string's scan has to look at
+ * ('"', '\\', a control character, a byte of a multibyte sequence);
+ * return where the byte-wise scan goes on.  Sixteen bytes at a time with
+ * SSE2, then eight in a word: a word may stop the skip for nothing (a
+ * borrow's false alarm), but is never passed over with such a byte in it.
  */
 static const char *
 plain_run(const char *p, const char *end)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
 	uint64_t x, q, b;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1f);
+	__m128i v, m;
 
+	while (end - p >= 16) {
+		v = _mm_loadu_si128((const void *)p);
+		m = _mm_or_si128(
+		    _mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+		/* min(v, 0x1f) == v: below 0x20; v's high bit: 0x80 up */
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+		if (_mm_movemask_epi8(_mm_or_si128(m, v)) != 0)
+			break;
+		p += 16;
+	}
+#endif
 	while (end - p >= 8) {
 		memcpy(&x, p, 8);
 		q = x ^ (ones * '"');

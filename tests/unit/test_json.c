@@ -159,6 +159,74 @@ test_strings(void **state)
 	refused("[\"abc", PR_JSON_ESYNTAX, "unterminated");
 }
 
+/*
+ * Long strings are skipped through many bytes at a time: a byte the scan
+ * must see ('"', '\\', a control character, UTF-8) is found at every
+ * offset of strings of every length around the word sizes, and the
+ * string ends where the text does not.
+ */
+static void
+test_string_runs(void **state)
+{
+	static const struct {
+		const char *put; /* at offset k of a run of 'a' */
+		const char *want; /* decoded, NULL: refused */
+	} cases[] = {
+	    {"\"", NULL}, /* the string ends early: "]" expected */
+	    {"\\n", "\n"},
+	    {"\\\"", "\""},
+	    {"\x01", NULL},
+	    {"\x1f", NULL},
+	    {"\x7f", "\x7f"},
+	    {"\xc3\xa9", "\xc3\xa9"},
+	    {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
+	    {"\xc3", NULL},
+	    {"\xff", NULL},
+	};
+	char text[128], want[128], *exact;
+	struct pr_json_error err;
+	struct pr_json *r;
+	size_t c, len, k, n;
+
+	(void)state;
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (len = 1; len < 40; len++)
+			for (k = 0; k < len; k++) {
+				n = (size_t)snprintf(text, sizeof(text),
+				    "[\"%.*s%s%.*s\"]", (int)k,
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				    cases[c].put, (int)(len - k - 1),
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+				r = pr_json_parse(
+				    text, n, 16, alloc, NULL, &err);
+				if (cases[c].want == NULL) {
+					if (r != NULL)
+						fail_msg("accepted: %s", text);
+					continue;
+				}
+				if (r == NULL)
+					fail_msg("%s: %s", text, err.text);
+				snprintf(want, sizeof(want), "%.*s%s%.*s",
+				    (int)k,
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				    cases[c].want, (int)(len - k - 1),
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+				assert_string_equal(
+				    pr_json_str(&r->u.v[0]), want);
+			}
+	/* Unterminated at every length, in a block of just its size (for
+	 * the sanitizers): never read past the end. */
+	for (len = 0; len < 40; len++) {
+		n = (size_t)snprintf(text, sizeof(text), "[\"%.*s", (int)len,
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+		assert_non_null(exact = malloc(n));
+		memcpy(exact, text, n);
+		assert_null(pr_json_parse(exact, n, 16, alloc, NULL, &err));
+		assert_non_null(strstr(err.text, "unterminated"));
+		free(exact);
+	}
+}
+
 static void
 test_numbers(void **state)
 {
@@ -273,6 +341,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_values, teardown),
 	    cmocka_unit_test_teardown(test_strings, teardown),
+	    cmocka_unit_test_teardown(test_string_runs, teardown),
 	    cmocka_unit_test_teardown(test_numbers, teardown),
 	    cmocka_unit_test_teardown(test_structure, teardown),
 	    cmocka_unit_test_teardown(test_error_position, teardown),
