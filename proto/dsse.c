@@ -269,7 +269,7 @@ decode_b64(const struct pr_json *v, uint8_t **p, size_t *len)
 	return 0;
 }
 
-/* Fail on member member ("" for the element itself) of signature i. */
+/* Fail on member member (NULL: the element itself) of signature i. */
 static int
 sig_fail(struct pr_dsse_error *err, const char *code, size_t i,
     const char *member, const char *msg)
@@ -277,7 +277,7 @@ sig_fail(struct pr_dsse_error *err, const char *code, size_t i,
 	char field[64];
 
 	snprintf(field, sizeof(field), "signatures[%zu]%s%s", i,
-	    member[0] ? "." : "", member);
+	    member != NULL ? "." : "", member != NULL ? member : "");
 	return fail(err, PR_EFORMAT, code, field, msg);
 }
 
@@ -292,7 +292,8 @@ parse_sig(struct pr_dsse_error *err, const struct pr_json *o, size_t i,
 	int rc;
 
 	if (!pr_json_is_object(o))
-		return sig_fail(err, "wrong_type", i, "", "must be an object");
+		return sig_fail(
+		    err, "wrong_type", i, NULL, "must be an object");
 	for (k = 0; k < o->n; k++)
 		if (strcmp(o->u.v[k].key, "sig") != 0 &&
 		    strcmp(o->u.v[k].key, "keyid") != 0)

@@ -481,6 +481,8 @@ test_parse_json_edges(void **state)
 	    {ENV("{" SIG ",\"keyid\":\"\\x41\"}"), 0, "bad_json", ""},
 	    {ENV("{" SIG ",\"k\\u0065yid\":\"a\",\"keyid\":\"b\"}"), 0,
 	        "duplicate_key", ""},
+	    {ENV("{" SIG ",\"\":1}"), 0, "unknown_field", "signatures[0]."},
+	    {"{\"\":1}", 0, "unknown_field", ""},
 	    /* Numbers: huge ones where a string belongs, or in an unknown
 	     * member; over int64, out of double range, over 400 bytes. */
 	    {"{\"payloadType\":1e308,\"payload\":\"aGk=\"," SIGS "}", 0,
