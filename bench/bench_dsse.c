@@ -94,8 +94,9 @@ main(int argc, char **argv)
 	}
 	printf("dsse_verify_per_s %.0f\n", (double)n / (t - t0));
 
+	/* The clock (a system call) read every 256 parses, not each. */
 	t0 = now();
-	for (n = 0; (t = now()) - t0 < secs; n++) {
+	for (n = 0; n % 256 != 0 || (t = now()) - t0 < secs; n++) {
 		if (pr_dsse_parse((char *)json.data, json.len, &p, &err) != 0) {
 			fprintf(stderr, "bench_dsse: parse failed\n");
 			return 1;
