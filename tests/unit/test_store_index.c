@@ -65,9 +65,9 @@ fill(struct fixture *f, uint64_t base)
 
 /*
  * Each test runs with three index buffer sizes: the default (merges
- * only as paced, a shard every few entries), one byte (everything is merged into the index DBs at every
- * batch) and a few KiB (some shards merged, keys split between the DBs
- * and the buffer).
+ * only as paced, a shard every few entries), one byte (everything is merged
+ * into the index DBs at every batch) and a few KiB (some shards merged, keys
+ * split between the DBs and the buffer).
  */
 static const uint64_t buf_default = 0, buf_none = 1, buf_some = 6000;
 
