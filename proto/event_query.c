@@ -124,8 +124,9 @@ item_keys(const struct pr_event *ev, pr_event_index_fn fn, void *ctx)
 	const struct pr_classification **cs;
 	const struct pr_item *it;
 	char key[8 + PP_INN_MAX + 1];
-	size_t n = 0, total = 0, i, k;
-	int len, rc = 0;
+	size_t n = 0, total = 0, i, k, slen, ilen;
+	const char *scheme;
+	int rc = 0;
 
 	for (i = 0; i < ev->n_items; i++)
 		total += ev->items[i].n_additional + 1;
@@ -144,11 +145,16 @@ item_keys(const struct pr_event *ev, pr_event_index_fn fn, void *ctx)
 	for (i = 0; i < n && rc == 0; i++) {
 		if (i > 0 && cmp_class(&cs[i], &cs[i - 1]) == 0)
 			continue;
-		len = snprintf(key, sizeof(key), "%s:%s",
-		    pr_scheme_name(cs[i]->scheme), cs[i]->id);
-		if (len < 0 || (size_t)len >= sizeof(key))
+		/* "<scheme>:<id>" */
+		scheme = pr_scheme_name(cs[i]->scheme);
+		slen = strlen(scheme);
+		ilen = strlen(cs[i]->id);
+		if (slen + 1 + ilen >= sizeof(key))
 			continue;
-		rc = fn(ctx, PR_INDEX_ITEM, key, (size_t)len);
+		memcpy(key, scheme, slen);
+		key[slen] = ':';
+		memcpy(key + slen + 1, cs[i]->id, ilen + 1);
+		rc = fn(ctx, PR_INDEX_ITEM, key, slen + 1 + ilen);
 	}
 	free(cs);
 	return rc;
