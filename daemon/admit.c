@@ -245,6 +245,9 @@ admit(struct procured *d, struct hmap *overlay, struct item *it)
 	it->app.entry = it->entry.data;
 	it->app.entry_len = it->entry.len;
 	memcpy(it->app.envelope_hash, it->env_hash, PR_HASH_LEN);
+	/* Computed once, here (the store takes it as it is). */
+	it->app.has_leaf = 1;
+	memcpy(it->app.leaf_hash, leaf, PR_HASH_LEN);
 	it->app.log_time_ms = it->log_time_ms;
 	if (kc.ocid_off != (size_t)-1)
 		it->app.ocid = (char *)it->admit_mem.data + kc.ocid_off;

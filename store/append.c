@@ -133,7 +133,10 @@ add_entry(struct batch *b, struct sti_wtxn *w, struct sti_heap *heap,
 	pr_hash leaf;
 	int rc;
 
-	pr_merkle_leaf_hash(e->entry, e->entry_len, leaf);
+	if (e->has_leaf)
+		memcpy(leaf, e->leaf_hash, PR_HASH_LEN);
+	else
+		pr_merkle_leaf_hash(e->entry, e->entry_len, leaf);
 	pr_store_be64(ix, idx);
 	pr_store_be64(off, heap->end);
 	pr_store_be16(len, (uint16_t)e->entry_len);

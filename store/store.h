@@ -128,6 +128,12 @@ struct st_append {
 	size_t entry_len;
 	/* Dedupe key: an envelope logged before is not logged again. */
 	pr_hash envelope_hash;
+	/* If has_leaf, the caller's leaf hash of entry (RFC 6962
+	 * H(0x00 || entry)), used as it is: one that is wrong makes a tree
+	 * that does not match its entries (st_verify() says so).  Else the
+	 * store computes it. */
+	int has_leaf;
+	pr_hash leaf_hash;
 	/* The log's sequencing time; never below the previous entry's. */
 	uint64_t log_time_ms;
 	/* Index keys: ocid and kind NULL if none. */
