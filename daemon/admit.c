@@ -186,12 +186,8 @@ admit(struct procured *d, struct hmap *overlay, struct item *it)
 		return -1;
 	}
 	it->log_time_ms = log_clock(d);
-	if ((rc = pr_entry_encode(it->env, it->log_time_ms, &it->entry)) != 0) {
-		item_fail(it, 413, "too_large", NULL,
-		    "the envelope does not fit in a log entry: %s",
-		    pr_errmsg(rc));
-		goto fail;
-	}
+	/* Encoded at submission, before it had a log time. */
+	pr_entry_set_time(it->entry.data, it->log_time_ms);
 	pr_merkle_leaf_hash(it->entry.data, it->entry.len, leaf);
 
 	policy_init(&p, &c, d, overlay);

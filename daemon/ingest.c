@@ -763,7 +763,11 @@ submit_one(struct ingest *ig, const struct waiter *w, const char *body,
 		item_free(it);
 		return;
 	}
-	if ((rc = pr_entry_dsse_hash(it->env, it->env_hash)) != 0) {
+	/* The entry, its log time set at admission; the envelope hash is
+	 * the hash of its envelope part. */
+	if ((rc = pr_entry_encode(it->env, 0, &it->entry)) != 0 ||
+	    (rc = pr_entry_envelope_hash(
+	         it->entry.data, it->entry.len, it->env_hash)) != 0) {
 		waiter_fail(w, 413, "too_large", NULL,
 		    "the envelope does not fit in a log entry: %s",
 		    pr_errmsg(rc));
