@@ -86,6 +86,27 @@ cmp_class(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* Sort v[0..n) with cmp: insertion sort for the few keys an event
+ * usually has (no calls through qsort's function pointer), qsort past
+ * that. */
+static void
+sort_keys(const void **v, size_t n, int (*cmp)(const void *, const void *))
+{
+	const void *x;
+	size_t i, j;
+
+	if (n > 32) {
+		qsort(v, n, sizeof(*v), cmp);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		x = v[i];
+		for (j = i; j > 0 && cmp(&v[j - 1], &x) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 static int
 party_keys(const struct pr_event *ev, pr_event_index_fn fn, void *ctx)
 {
@@ -110,7 +131,7 @@ party_keys(const struct pr_event *ev, pr_event_index_fn fn, void *ctx)
 		ids[n++] = ev->suppliers[i].id;
 	for (i = 0; i < ev->n_bids; i++)
 		ids[n++] = ev->bids[i].supplier.id;
-	qsort(ids, n, sizeof(*ids), cmp_str);
+	sort_keys((const void **)ids, n, cmp_str);
 	for (i = 0; i < n && rc == 0; i++)
 		if (i == 0 || strcmp(ids[i], ids[i - 1]) != 0)
 			rc = fn(ctx, PR_INDEX_PARTY, ids[i], strlen(ids[i]));
@@ -141,7 +162,7 @@ item_keys(const struct pr_event *ev, pr_event_index_fn fn, void *ctx)
 		for (k = 0; k < it->n_additional; k++)
 			cs[n++] = &it->additional[k];
 	}
-	qsort(cs, n, sizeof(*cs), cmp_class);
+	sort_keys((const void **)cs, n, cmp_class);
 	for (i = 0; i < n && rc == 0; i++) {
 		if (i > 0 && cmp_class(&cs[i], &cs[i - 1]) == 0)
 			continue;
