@@ -3,7 +3,8 @@
  * shared engine of proto/policy.h, the one the daemon runs before it
  * sequences an event, read against the state verify keeps in memory,
  * with the chain rules finding each parent's event through the entry
- * index its l/<leaf> record carries.
+ * index of an l/<leaf hex> record verify keeps for every admitted event
+ * with an ocid: {"kind":K,"ocid":O,"index":N}.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "proto/enc.h"
 #include "proto/err.h"
 #include "proto/errmsg.h"
+#include "proto/json.h"
 #include "proto/policy.h"
 
 #define INDEX_MEMBER ",\"index\":"
@@ -76,22 +78,24 @@ release_event(void *ctx, struct pr_event *ev)
 	(void)ev;
 }
 
-/* An l/ record with the entry's index appended: {...,"index":N}. */
+/* The l/ record of an admitted event with an ocid, a possible parent. */
 static int
-put_leaf(struct vf_policy *p, const struct pr_policy_put *pp, uint64_t index)
+put_leaf(struct vf_policy *p, const struct vf_entry *e)
 {
-	char tail[sizeof(INDEX_MEMBER) + 24];
+	char key[2 + 2 * PR_HASH_LEN + 1];
 	struct pr_buf v = PR_BUF_INIT;
-	int n, rc;
+	int rc;
 
-	if (pp->vlen < 2 || pp->val[pp->vlen - 1] != '}')
-		return PR_ECORRUPT;
-	n = snprintf(tail, sizeof(tail), INDEX_MEMBER "%llu}",
-	    (unsigned long long)index);
-	if ((rc = pr_buf_append(&v, pp->val, pp->vlen - 1)) == 0 &&
-	    (rc = pr_buf_append(&v, tail, (size_t)n)) == 0)
+	memcpy(key, "l/", 2);
+	pr_hex_encode(e->leaf, PR_HASH_LEN, key + 2);
+	if ((rc = pr_buf_append_str(&v, "{\"kind\":")) == 0 &&
+	    (rc = pr_json_quote(&v, pr_kind_name(e->ev->kind))) == 0 &&
+	    (rc = pr_buf_append_str(&v, ",\"ocid\":")) == 0 &&
+	    (rc = pr_json_quote(&v, e->ev->ocid)) == 0 &&
+	    (rc = pr_buf_printf(
+	         &v, INDEX_MEMBER "%llu}", (unsigned long long)e->index)) == 0)
 		rc = cl_kv_put(
-		    p->state->kv, pp->key, pp->klen, v.data, v.len, NULL);
+		    p->state->kv, key, sizeof(key) - 1, v.data, v.len, NULL);
 	pr_buf_free(&v);
 	return rc;
 }
@@ -136,12 +140,11 @@ vf_policy_check(
 	/* The entry is admitted: its changes become the state. */
 	for (i = 0; i < fx.nputs && rc == 0; i++) {
 		pp = &fx.puts[i];
-		if (pp->klen > 2 && memcmp(pp->key, "l/", 2) == 0)
-			rc = put_leaf(p, pp, e->index);
-		else
-			rc = cl_kv_put(p->state->kv, pp->key, pp->klen, pp->val,
-			    pp->vlen, NULL);
+		rc = cl_kv_put(
+		    p->state->kv, pp->key, pp->klen, pp->val, pp->vlen, NULL);
 	}
+	if (rc == 0 && e->ev->ocid != NULL && e->ev->ocid[0] != '\0')
+		rc = put_leaf(p, e);
 	pr_policy_effects_clear(&fx);
 	if (rc != 0)
 		return vf_failf(f, e->index, "internal", "%s", pr_strerror(rc));

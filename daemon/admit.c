@@ -186,12 +186,8 @@ admit(struct procured *d, struct hmap *overlay, struct item *it)
 		return -1;
 	}
 	it->log_time_ms = log_clock(d);
-	if ((rc = pr_entry_encode(it->env, it->log_time_ms, &it->entry)) != 0) {
-		item_fail(it, 413, "too_large", NULL,
-		    "the envelope does not fit in a log entry: %s",
-		    pr_errmsg(rc));
-		goto fail;
-	}
+	/* Encoded at submission, before it had a log time. */
+	pr_entry_set_time(it->entry.data, it->log_time_ms);
 	pr_merkle_leaf_hash(it->entry.data, it->entry.len, leaf);
 
 	policy_init(&p, &c, d, overlay);
@@ -245,6 +241,9 @@ admit(struct procured *d, struct hmap *overlay, struct item *it)
 	it->app.entry = it->entry.data;
 	it->app.entry_len = it->entry.len;
 	memcpy(it->app.envelope_hash, it->env_hash, PR_HASH_LEN);
+	/* Computed once, here (the store takes it as it is). */
+	it->app.has_leaf = 1;
+	memcpy(it->app.leaf_hash, leaf, PR_HASH_LEN);
 	it->app.log_time_ms = it->log_time_ms;
 	if (kc.ocid_off != (size_t)-1)
 		it->app.ocid = (char *)it->admit_mem.data + kc.ocid_off;

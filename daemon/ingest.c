@@ -25,6 +25,7 @@
 #include "proto/enc.h"
 #include "proto/entry.h"
 #include "proto/err.h"
+#include "proto/json.h"
 #include "proto/errmsg.h"
 #include "proto/log.h"
 
@@ -345,14 +346,47 @@ fail_batch(struct item **batch, size_t n, int rc)
 	}
 }
 
+/* The receipts of a batch's new entries, as their proofs come. */
+struct receipts {
+	struct item **batch;
+	const struct st_appended *res;
+	size_t n, next;
+	uint64_t size;
+	const char *note_json;
+};
+
+static int
+new_receipt(void *arg, uint64_t index, const pr_hash *proof, size_t len)
+{
+	struct receipts *r = arg;
+	struct item *it;
+
+	/* New entries have ascending indexes in batch order. */
+	while (r->next < r->n &&
+	    (r->res[r->next].duplicate || r->res[r->next].index != index))
+		r->next++;
+	if (r->next == r->n)
+		return PR_EINVAL;
+	it = r->batch[r->next++];
+	if (receipt_format(index, it->res.leaf_hash, it->env_hash,
+	        it->log_time_ms, r->size, r->note_json, proof, len,
+	        &it->receipt) != 0)
+		item_fail(it, 500, "internal", NULL,
+		    "logged at index %llu but the receipt could not be "
+		    "built; fetch it with GET /v1/entries",
+		    (unsigned long long)index);
+	return 0;
+}
+
 static void
 commit_batch(struct ingest *ig, struct item **batch, size_t n)
 {
 	struct procured *d = ig->d;
 	struct st_append *apps;
 	struct st_appended *res;
-	struct pr_buf note = PR_BUF_INIT;
-	uint64_t size, t0, dt;
+	struct pr_buf note = PR_BUF_INIT, nj = PR_BUF_INIT;
+	struct receipts rr;
+	uint64_t size, t0, dt, first = UINT64_MAX, nnew = 0;
 	pr_hash root;
 	size_t i, b;
 	int rc;
@@ -375,19 +409,40 @@ commit_batch(struct ingest *ig, struct item **batch, size_t n)
 	dt = mono_us() - t0;
 	for (i = 0; i < n; i++) {
 		batch[i]->res = res[i];
-		/* A fresh entry's facts are at hand: no read back. */
-		if ((res[i].duplicate
-		            ? receipt_build(d->store, res[i].index, size,
-		                  (const char *)note.data, &batch[i]->receipt)
-		            : receipt_format(d->store, res[i].index,
-		                  res[i].leaf_hash, batch[i]->env_hash,
-		                  batch[i]->log_time_ms, size,
-		                  (const char *)note.data,
-		                  &batch[i]->receipt)) != 0)
+		if (!res[i].duplicate) {
+			if (first == UINT64_MAX)
+				first = res[i].index;
+			nnew++;
+			continue;
+		}
+		if (receipt_build(d->store, res[i].index, size,
+		        (const char *)note.data, &batch[i]->receipt) != 0)
 			item_fail(batch[i], 500, "internal", NULL,
 			    "logged at index %llu but the receipt could not "
 			    "be built; fetch it with GET /v1/entries",
 			    (unsigned long long)res[i].index);
+	}
+	/* A fresh entry's facts are at hand: only the proofs are read, for
+	 * the whole batch in one snapshot. */
+	if (nnew > 0) {
+		rr.batch = batch;
+		rr.res = res;
+		rr.n = n;
+		rr.next = 0;
+		rr.size = size;
+		rr.note_json = NULL;
+		if ((rc = pr_json_quote(&nj, (const char *)note.data)) == 0) {
+			rr.note_json = (const char *)nj.data;
+			rc = st_inclusion_proofs(
+			    d->store, first, nnew, size, new_receipt, &rr);
+		}
+		for (i = 0; rc != 0 && i < n; i++)
+			if (!res[i].duplicate && batch[i]->receipt.len == 0)
+				item_fail(batch[i], 500, "internal", NULL,
+				    "logged at index %llu but the receipt "
+				    "could not be built; fetch it with GET "
+				    "/v1/entries",
+				    (unsigned long long)res[i].index);
 	}
 	/* The red-flag indexer takes the parsed events from here. */
 	for (i = 0; i < n; i++)
@@ -410,6 +465,7 @@ commit_batch(struct ingest *ig, struct item **batch, size_t n)
 	free(apps);
 	free(res);
 	pr_buf_free(&note);
+	pr_buf_free(&nj);
 	return;
 fail:
 	log_warnx("commit of %zu events failed: %s", n, pr_strerror(rc));
@@ -707,7 +763,11 @@ submit_one(struct ingest *ig, const struct waiter *w, const char *body,
 		item_free(it);
 		return;
 	}
-	if ((rc = pr_entry_dsse_hash(it->env, it->env_hash)) != 0) {
+	/* The entry, its log time set at admission; the envelope hash is
+	 * the hash of its envelope part. */
+	if ((rc = pr_entry_encode(it->env, 0, &it->entry)) != 0 ||
+	    (rc = pr_entry_envelope_hash(
+	         it->entry.data, it->entry.len, it->env_hash)) != 0) {
 		waiter_fail(w, 413, "too_large", NULL,
 		    "the envelope does not fit in a log entry: %s",
 		    pr_errmsg(rc));

@@ -7,6 +7,7 @@
 #include "proto/enc.h"
 #include "proto/entry.h"
 #include "proto/err.h"
+#include "proto/json.h"
 #include "proto/note.h"
 #include "store/store.h"
 
@@ -24,60 +25,6 @@ format_time_ms(uint64_t ms, char out[32])
 	snprintf(out, 32, "%.31s", tmp);
 }
 
-/* Append s as a JSON string, escaped as jansson escapes it (UTF-8 kept). */
-static int
-json_str(struct pr_buf *out, const char *s)
-{
-	static const char hexd[] = "0123456789ABCDEF";
-	const unsigned char *p = (const unsigned char *)s, *run;
-	char esc[6];
-	size_t n;
-	int rc;
-
-	if ((rc = pr_buf_append_byte(out, '"')) != 0)
-		return rc;
-	for (run = p;; p++) {
-		if (*p >= 0x20 && *p != '"' && *p != '\\')
-			continue;
-		if ((rc = pr_buf_append(out, run, (size_t)(p - run))) != 0)
-			return rc;
-		if (*p == '\0')
-			break;
-		esc[0] = '\\';
-		n = 2;
-		switch (*p) {
-		case '"':
-		case '\\':
-			esc[1] = (char)*p;
-			break;
-		case '\b':
-			esc[1] = 'b';
-			break;
-		case '\f':
-			esc[1] = 'f';
-			break;
-		case '\n':
-			esc[1] = 'n';
-			break;
-		case '\r':
-			esc[1] = 'r';
-			break;
-		case '\t':
-			esc[1] = 't';
-			break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hexd[*p >> 4];
-			esc[5] = hexd[*p & 15];
-			n = 6;
-		}
-		if ((rc = pr_buf_append(out, esc, n)) != 0)
-			return rc;
-		run = p + 1;
-	}
-	return pr_buf_append_byte(out, '"');
-}
-
 static int
 hex_str(struct pr_buf *out, const uint8_t *h)
 {
@@ -90,17 +37,14 @@ hex_str(struct pr_buf *out, const uint8_t *h)
 }
 
 int
-receipt_format(struct st_store *st, uint64_t index, const pr_hash leaf,
-    const pr_hash envh, uint64_t log_time_ms, uint64_t tree_size,
-    const char *note, struct pr_buf *out)
+receipt_format(uint64_t index, const pr_hash leaf, const pr_hash envh,
+    uint64_t log_time_ms, uint64_t tree_size, const char *note_json,
+    const pr_hash *proof, size_t plen, struct pr_buf *out)
 {
-	pr_hash proof[PR_MERKLE_MAX_PROOF];
-	size_t plen = 0, i, old = out->len;
+	size_t i, old = out->len;
 	char when[32];
 	int rc;
 
-	if ((rc = st_inclusion_proof(st, index, tree_size, proof, &plen)) != 0)
-		return rc;
 	format_time_ms(log_time_ms, when);
 	/* The members in the order docs/API.md shows them. */
 	rc = pr_buf_printf(
@@ -113,7 +57,7 @@ receipt_format(struct st_store *st, uint64_t index, const pr_hash leaf,
 	              ",\"log_time\":\"%s\",\"tree_size\":%llu,"
 	              "\"checkpoint\":",
 	              when, (unsigned long long)tree_size);
-	rc = rc ? rc : json_str(out, note);
+	rc = rc ? rc : pr_buf_append_str(out, note_json);
 	rc = rc ? rc : pr_buf_append_str(out, ",\"inclusion_proof\":[");
 	for (i = 0; rc == 0 && i < plen; i++) {
 		if (i > 0)
@@ -132,11 +76,17 @@ int
 receipt_build(struct st_store *st, uint64_t index, uint64_t tree_size,
     const char *note, struct pr_buf *out)
 {
-	struct pr_buf entry = PR_BUF_INIT;
+	struct pr_buf entry = PR_BUF_INIT, nj = PR_BUF_INIT;
+	pr_hash proof[PR_MERKLE_MAX_PROOF];
 	struct pr_entry ent;
 	pr_hash leaf, envh;
+	size_t plen;
 	int rc;
 
+	if ((rc = st_inclusion_proof(st, index, tree_size, proof, &plen)) != 0)
+		goto out;
+	if ((rc = pr_json_quote(&nj, note)) != 0)
+		goto out;
 	if ((rc = st_entry(st, index, &entry)) != 0)
 		goto out;
 	if ((rc = pr_entry_parse(entry.data, entry.len, &ent)) != 0)
@@ -144,10 +94,11 @@ receipt_build(struct st_store *st, uint64_t index, uint64_t tree_size,
 	pr_merkle_leaf_hash(entry.data, entry.len, leaf);
 	if ((rc = pr_entry_envelope_hash(entry.data, entry.len, envh)) != 0)
 		goto out;
-	rc = receipt_format(
-	    st, index, leaf, envh, ent.log_time, tree_size, note, out);
+	rc = receipt_format(index, leaf, envh, ent.log_time, tree_size,
+	    (const char *)nj.data, (const pr_hash *)proof, plen, out);
 out:
 	pr_buf_free(&entry);
+	pr_buf_free(&nj);
 	return rc;
 }
 

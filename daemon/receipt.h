@@ -18,10 +18,11 @@ struct st_store;
 int receipt_build(struct st_store *st, uint64_t index, uint64_t tree_size,
     const char *note, struct pr_buf *out);
 /* The same receipt from facts the caller already holds (the sequencer,
- * right after its commit): only the inclusion proof is read. */
-int receipt_format(struct st_store *st, uint64_t index, const pr_hash leaf,
-    const pr_hash envh, uint64_t log_time_ms, uint64_t tree_size,
-    const char *note, struct pr_buf *out);
+ * right after its commit): the inclusion proof, and the note already
+ * quoted as a JSON string (pr_json_quote()). */
+int receipt_format(uint64_t index, const pr_hash leaf, const pr_hash envh,
+    uint64_t log_time_ms, uint64_t tree_size, const char *note_json,
+    const pr_hash *proof, size_t plen, struct pr_buf *out);
 /* The receipt of an already logged envelope at the current tree size;
  * PR_ENOTFOUND if it was never logged. */
 int receipt_for_envelope(

@@ -105,6 +105,20 @@ pr_dsse_add_sig(struct pr_dsse *e, const char *keyid, size_t keyidlen,
 	return 0;
 }
 
+/* Append v in decimal, without leading zeros (the PAE's lengths). */
+static int
+append_dec(struct pr_buf *b, size_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return pr_buf_append(b, d + i, sizeof(d) - i);
+}
+
 int
 pr_dsse_pae(const char *type, size_t typelen, const uint8_t *body,
     size_t bodylen, struct pr_buf *out)
@@ -112,9 +126,14 @@ pr_dsse_pae(const char *type, size_t typelen, const uint8_t *body,
 	size_t start = out->len;
 	int rc;
 
-	if ((rc = pr_buf_printf(out, "DSSEv1 %zu ", typelen)) != 0 ||
+	if ((rc = pr_buf_reserve(out, typelen + bodylen + 50)) != 0 ||
+	    (rc = pr_buf_append(out, "DSSEv1 ", 7)) != 0 ||
+	    (rc = append_dec(out, typelen)) != 0 ||
+	    (rc = pr_buf_append_byte(out, ' ')) != 0 ||
 	    (rc = pr_buf_append(out, type, typelen)) != 0 ||
-	    (rc = pr_buf_printf(out, " %zu ", bodylen)) != 0 ||
+	    (rc = pr_buf_append_byte(out, ' ')) != 0 ||
+	    (rc = append_dec(out, bodylen)) != 0 ||
+	    (rc = pr_buf_append_byte(out, ' ')) != 0 ||
 	    (rc = pr_buf_append(out, body, bodylen)) != 0) {
 		out->len = start;
 		if (out->data != NULL)

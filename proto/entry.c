@@ -66,6 +66,12 @@ pr_entry_encode(const struct pr_dsse *e, uint64_t log_time, struct pr_buf *out)
 	return rc;
 }
 
+void
+pr_entry_set_time(uint8_t *entry, uint64_t log_time)
+{
+	pr_store_be64(entry + 1, log_time);
+}
+
 /* A cursor over the entry bytes. */
 struct rd {
 	const uint8_t *p;

@@ -56,6 +56,9 @@ struct pr_entry {
  */
 int pr_entry_encode(
     const struct pr_dsse *e, uint64_t log_time, struct pr_buf *out);
+/* Set the log time of encoded entry bytes (at least PR_ENTRY_HEADER):
+ * an entry can be encoded before its time is known. */
+void pr_entry_set_time(uint8_t *entry, uint64_t log_time);
 
 /*
  * Decode p[0..len) without copying.  PR_EVERSION for another version,

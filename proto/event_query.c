@@ -86,6 +86,27 @@ cmp_class(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* Sort v[0..n) with cmp: insertion sort for the few keys an event
+ * usually has (no calls through qsort's function pointer), qsort past
+ * that. */
+static void
+sort_keys(const void **v, size_t n, int (*cmp)(const void *, const void *))
+{
+	const void *x;
+	size_t i, j;
+
+	if (n > 32) {
+		qsort(v, n, sizeof(*v), cmp);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		x = v[i];
+		for (j = i; j > 0 && cmp(&v[j - 1], &x) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 static int
 party_keys(const struct pr_event *ev, pr_event_index_fn fn, void *ctx)
 {
@@ -110,7 +131,7 @@ party_keys(const struct pr_event *ev, pr_event_index_fn fn, void *ctx)
 		ids[n++] = ev->suppliers[i].id;
 	for (i = 0; i < ev->n_bids; i++)
 		ids[n++] = ev->bids[i].supplier.id;
-	qsort(ids, n, sizeof(*ids), cmp_str);
+	sort_keys((const void **)ids, n, cmp_str);
 	for (i = 0; i < n && rc == 0; i++)
 		if (i == 0 || strcmp(ids[i], ids[i - 1]) != 0)
 			rc = fn(ctx, PR_INDEX_PARTY, ids[i], strlen(ids[i]));
@@ -124,8 +145,9 @@ item_keys(const struct pr_event *ev, pr_event_index_fn fn, void *ctx)
 	const struct pr_classification **cs;
 	const struct pr_item *it;
 	char key[8 + PP_INN_MAX + 1];
-	size_t n = 0, total = 0, i, k;
-	int len, rc = 0;
+	size_t n = 0, total = 0, i, k, slen, ilen;
+	const char *scheme;
+	int rc = 0;
 
 	for (i = 0; i < ev->n_items; i++)
 		total += ev->items[i].n_additional + 1;
@@ -140,15 +162,20 @@ item_keys(const struct pr_event *ev, pr_event_index_fn fn, void *ctx)
 		for (k = 0; k < it->n_additional; k++)
 			cs[n++] = &it->additional[k];
 	}
-	qsort(cs, n, sizeof(*cs), cmp_class);
+	sort_keys((const void **)cs, n, cmp_class);
 	for (i = 0; i < n && rc == 0; i++) {
 		if (i > 0 && cmp_class(&cs[i], &cs[i - 1]) == 0)
 			continue;
-		len = snprintf(key, sizeof(key), "%s:%s",
-		    pr_scheme_name(cs[i]->scheme), cs[i]->id);
-		if (len < 0 || (size_t)len >= sizeof(key))
+		/* "<scheme>:<id>" */
+		scheme = pr_scheme_name(cs[i]->scheme);
+		slen = strlen(scheme);
+		ilen = strlen(cs[i]->id);
+		if (slen + 1 + ilen >= sizeof(key))
 			continue;
-		rc = fn(ctx, PR_INDEX_ITEM, key, (size_t)len);
+		memcpy(key, scheme, slen);
+		key[slen] = ':';
+		memcpy(key + slen + 1, cs[i]->id, ilen + 1);
+		rc = fn(ctx, PR_INDEX_ITEM, key, slen + 1 + ilen);
 	}
 	free(cs);
 	return rc;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/buf.h"
+#include "proto/err.h"
 #include "proto/json.h"
 #include "proto/utf8.h"
 
@@ -634,4 +636,61 @@ out:
 	if (j.stk != j.stk0)
 		free(j.stk);
 	return root;
+}
+
+int
+pr_json_quote(struct pr_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *run = s;
+	char esc[6];
+	size_t n;
+	int rc = 0;
+
+	if (pr_buf_append_byte(b, '"') != 0)
+		return PR_ENOMEM;
+	for (; *s != '\0' && rc == 0; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if ((rc = pr_buf_append(b, run, (size_t)(s - run))) != 0)
+			break;
+		run = s + 1;
+		esc[0] = '\\';
+		n = 2;
+		switch (c) {
+		case '"':
+		case '\\':
+			esc[1] = (char)c;
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+			break;
+		}
+		rc = pr_buf_append(b, esc, n);
+	}
+	if (rc == 0)
+		rc = pr_buf_append(b, run, (size_t)(s - run));
+	if (rc == 0)
+		rc = pr_buf_append_byte(b, '"');
+	return rc != 0 ? PR_ENOMEM : 0;
 }

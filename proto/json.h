@@ -148,4 +148,15 @@ pr_json_get(const struct pr_json *o, const char *key)
 	     ((k) = (obj)->u.v[(idx)].key, (val) = &(obj)->u.v[(idx)], 1);     \
 	     (idx)++)
 
+struct pr_buf;
+
+/*
+ * Append s (NUL-terminated UTF-8) to b as a JSON string literal, quoted
+ * and escaped as jansson's compact output does it: \" \\ \b \f \n \r
+ * \t, other control characters as \u00XX (upper-case hex), everything
+ * else as it is.
+ * 0 or PR_ENOMEM.
+ */
+int pr_json_quote(struct pr_buf *b, const char *s);
+
 #endif

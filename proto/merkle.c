@@ -10,6 +10,7 @@
  * aligned full subtrees, each one call to the pr_merkle_get_fn.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -157,9 +158,40 @@ emit(const pr_hash *tmp, size_t n, pr_hash *proof, size_t *len)
 	*len = n;
 }
 
-int
-pr_merkle_inclusion_proof(uint64_t index, uint64_t size, pr_merkle_get_fn get,
-    void *ctx, pr_hash *proof, size_t *len)
+/* Hashes of ranges that are not one full subtree, remembered by
+ * pr_merkle_inclusion_proofs() (direct-mapped). */
+#define MEMO_SLOTS 256
+
+struct range_memo {
+	uint64_t lo, n; /* n == 0: empty slot */
+	pr_hash h;
+};
+
+static int
+memo_range_hash(struct range_memo *memo, uint64_t lo, uint64_t n,
+    pr_merkle_get_fn get, void *ctx, pr_hash out)
+{
+	struct range_memo *m;
+	int rc;
+
+	if (memo == NULL || (n & (n - 1)) == 0)
+		return range_hash(lo, n, get, ctx, out);
+	m = &memo[((lo * 0x9e3779b97f4a7c15ULL) ^ n) % MEMO_SLOTS];
+	if (m->n == n && m->lo == lo) {
+		memcpy(out, m->h, PR_HASH_LEN);
+		return 0;
+	}
+	if ((rc = range_hash(lo, n, get, ctx, out)) != 0)
+		return rc;
+	m->lo = lo;
+	m->n = n;
+	memcpy(m->h, out, PR_HASH_LEN);
+	return 0;
+}
+
+static int
+inclusion(uint64_t index, uint64_t size, pr_merkle_get_fn get, void *ctx,
+    struct range_memo *memo, pr_hash *proof, size_t *len)
 {
 	pr_hash tmp[PR_MERKLE_MAX_PROOF];
 	uint64_t lo = 0, n = size, k;
@@ -172,10 +204,11 @@ pr_merkle_inclusion_proof(uint64_t index, uint64_t size, pr_merkle_get_fn get,
 	while (n > 1) {
 		k = split_point(n);
 		if (index < lo + k) {
-			rc = range_hash(lo + k, n - k, get, ctx, tmp[cnt]);
+			rc = memo_range_hash(
+			    memo, lo + k, n - k, get, ctx, tmp[cnt]);
 			n = k;
 		} else {
-			rc = range_hash(lo, k, get, ctx, tmp[cnt]);
+			rc = memo_range_hash(memo, lo, k, get, ctx, tmp[cnt]);
 			lo += k;
 			n -= k;
 		}
@@ -185,6 +218,35 @@ pr_merkle_inclusion_proof(uint64_t index, uint64_t size, pr_merkle_get_fn get,
 	}
 	emit(tmp, cnt, proof, len);
 	return 0;
+}
+
+int
+pr_merkle_inclusion_proof(uint64_t index, uint64_t size, pr_merkle_get_fn get,
+    void *ctx, pr_hash *proof, size_t *len)
+{
+	return inclusion(index, size, get, ctx, NULL, proof, len);
+}
+
+int
+pr_merkle_inclusion_proofs(uint64_t first, uint64_t count, uint64_t size,
+    pr_merkle_get_fn get, void *getctx, pr_merkle_proof_fn fn, void *fnctx)
+{
+	pr_hash proof[PR_MERKLE_MAX_PROOF];
+	struct range_memo *memo;
+	uint64_t i;
+	size_t len;
+	int rc = 0;
+
+	if (first > size || count > size - first)
+		return PR_EINVAL;
+	/* Without memory, each proof on its own. */
+	memo = count > 1 ? calloc(MEMO_SLOTS, sizeof(*memo)) : NULL;
+	for (i = first; i < first + count && rc == 0; i++)
+		if ((rc = inclusion(i, size, get, getctx, memo, proof, &len)) ==
+		    0)
+			rc = fn(fnctx, i, (const pr_hash *)proof, len);
+	free(memo);
+	return rc;
 }
 
 int

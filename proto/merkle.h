@@ -59,6 +59,21 @@ int pr_merkle_inclusion_proof(uint64_t index, uint64_t size,
 int pr_merkle_consistency_proof(uint64_t m, uint64_t n, pr_merkle_get_fn get,
     void *ctx, pr_hash *proof, size_t *len);
 
+/* Called with each proof of pr_merkle_inclusion_proofs(); a non-zero
+ * return stops the walk and is returned. */
+typedef int (*pr_merkle_proof_fn)(
+    void *ctx, uint64_t index, const pr_hash *proof, size_t len);
+
+/*
+ * The inclusion proofs of leaves first .. first + count - 1 in the tree
+ * of size leaves, in order, each handed to fn: the same proofs as
+ * pr_merkle_inclusion_proof(), with the hashes of non-full subtrees that
+ * neighbouring leaves share folded once.  PR_EINVAL if
+ * first + count > size.
+ */
+int pr_merkle_inclusion_proofs(uint64_t first, uint64_t count, uint64_t size,
+    pr_merkle_get_fn get, void *getctx, pr_merkle_proof_fn fn, void *fnctx);
+
 /*
  * RFC 9162 section 2.1.3.2 and 2.1.4.2 verification.  Return 0 if the
  * proof holds, PR_EPROOF if it does not, PR_EINVAL for impossible sizes

@@ -1,12 +1,12 @@
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "proto/enc.h"
 #include "proto/err.h"
+#include "proto/json.h"
 #include "proto/policy.h"
 
 static int deny(struct pr_policy_error *err, int rc, int status,
@@ -28,66 +28,164 @@ deny(struct pr_policy_error *err, int rc, int status, const char *code,
 	return rc;
 }
 
-/* Fetch and parse a JSON state value; NULL with *rc set if absent. */
-static json_t *
-state_get(const struct pr_policy *p, const char *key, int *rc)
+/*
+ * A state value parsed into an arena of its own: a buffer on the stack,
+ * then chunks from the heap if the value needs more.
+ */
+struct sval {
+	struct pr_json *root;
+	struct schunk *more;
+	size_t used;
+	_Alignas(16) uint8_t mem[2048];
+};
+
+struct schunk {
+	struct schunk *next;
+	_Alignas(16) uint8_t mem[];
+};
+
+static void *
+sval_alloc(void *ctx, size_t size)
+{
+	struct sval *v = ctx;
+	struct schunk *c;
+
+	size = (size + 15) & ~(size_t)15;
+	if (size <= sizeof(v->mem) - v->used) {
+		v->used += size;
+		return v->mem + v->used - size;
+	}
+	if ((c = malloc(sizeof(*c) + size)) == NULL)
+		return NULL;
+	c->next = v->more;
+	v->more = c;
+	return c->mem;
+}
+
+static void
+sval_free(struct sval *v)
+{
+	struct schunk *c;
+
+	while ((c = v->more) != NULL) {
+		v->more = c->next;
+		free(c);
+	}
+	v->root = NULL;
+	v->used = 0;
+}
+
+/* Fetch and parse the JSON object at state key: 0 (release v with
+ * sval_free()), PR_ENOTFOUND, PR_ECORRUPT or another error. */
+static int
+state_get(const struct pr_policy *p, const char *key, struct sval *v)
 {
 	struct pr_buf b = PR_BUF_INIT;
-	json_t *j = NULL;
+	struct pr_json_error jerr;
+	int rc;
 
-	*rc = p->get(p->ctx, key, strlen(key), &b);
-	if (*rc == 0) {
-		j = json_loadb((const char *)b.data, b.len, 0, NULL);
-		if (j == NULL || !json_is_object(j)) {
-			json_decref(j);
-			j = NULL;
-			*rc = PR_ECORRUPT;
+	v->root = NULL;
+	v->more = NULL;
+	v->used = 0;
+	if ((rc = p->get(p->ctx, key, strlen(key), &b)) == 0) {
+		v->root = pr_json_parse(
+		    (const char *)b.data, b.len, 4, sval_alloc, v, &jerr);
+		if (v->root == NULL || !pr_json_is_object(v->root)) {
+			rc = v->root == NULL && jerr.code == PR_JSON_ENOMEM
+			    ? PR_ENOMEM
+			    : PR_ECORRUPT;
+			sval_free(v);
 		}
 	}
 	pr_buf_free(&b);
-	return j;
+	return rc;
 }
 
 static int64_t
-jint(const json_t *o, const char *name)
+jint(const struct sval *v, const char *name)
 {
-	json_t *v = json_object_get(o, name);
-
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+	return pr_json_int(pr_json_get(v->root, name));
 }
 
 static const char *
-jstr(const json_t *o, const char *name)
+jstr(const struct sval *v, const char *name)
 {
-	json_t *v = json_object_get(o, name);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
+	return pr_json_str(pr_json_get(v->root, name));
 }
 
-/* Queue a state change; takes ownership of val (decref'd here). */
+/*
+ * State values are compact JSON objects with their members in key order.
+ * These append one member: its key (and a comma unless it is the first)
+ * and its value; they add to *rc, which stays the first error.
+ */
+static void
+m_key(struct pr_buf *b, const char *name, int *rc)
+{
+	if (*rc == 0)
+		*rc = pr_buf_printf(
+		    b, "%c\"%s\":", b->len == 0 ? '{' : ',', name);
+}
+
+static void
+m_str(struct pr_buf *b, const char *name, const char *val, int *rc)
+{
+	m_key(b, name, rc);
+	if (*rc == 0)
+		*rc =
+		    val ? pr_json_quote(b, val) : pr_buf_append_str(b, "null");
+}
+
+static void
+m_int(struct pr_buf *b, const char *name, int64_t val, int *rc)
+{
+	m_key(b, name, rc);
+	if (*rc == 0)
+		*rc = pr_buf_printf(b, "%" PRId64, val);
+}
+
+/* Queue a state change: the object in val (closed here); val is
+ * consumed either way. */
 static int
-put(struct pr_policy_effects *fx, const char *key, json_t *val)
+put(struct pr_policy_effects *fx, const char *key, struct pr_buf *val, int rc)
 {
 	struct pr_policy_put *pp;
-	char *s;
 
-	if (val == NULL)
-		return PR_ENOMEM;
-	if (fx->nputs == PR_POLICY_MAX_PUTS ||
-	    strlen(key) >= PR_POLICY_KEY_MAX) {
-		json_decref(val);
-		return PR_ERANGE;
+	if (rc == 0)
+		rc = pr_buf_append_byte(val, '}');
+	if (rc == 0 &&
+	    (fx->nputs == PR_POLICY_MAX_PUTS ||
+	        strlen(key) >= PR_POLICY_KEY_MAX))
+		rc = PR_ERANGE;
+	if (rc != 0) {
+		pr_buf_free(val);
+		return rc == PR_ERANGE ? rc : PR_ENOMEM;
 	}
-	s = json_dumps(val, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(val);
-	if (s == NULL)
-		return PR_ENOMEM;
 	pp = &fx->puts[fx->nputs++];
 	pp->klen = strlen(key);
 	memcpy(pp->key, key, pp->klen + 1);
-	pp->val = s;
-	pp->vlen = strlen(s);
+	pp->val = (char *)val->data; /* NUL-terminated, malloc'ed */
+	pp->vlen = val->len;
+	*val = (struct pr_buf)PR_BUF_INIT;
 	return 0;
+}
+
+/* A key registry record (party: the whole id, k->party may be cut). */
+static int
+put_key(struct pr_policy_effects *fx, const char *key,
+    const struct pr_policy_key *k, const char *party)
+{
+	struct pr_buf b = PR_BUF_INIT, pub = PR_BUF_INIT;
+	int rc = pr_b64_encode(&pub, k->pub, PR_KEY_PUB_LEN);
+
+	m_int(&b, "granted", k->granted, &rc);
+	m_str(&b, "party", party, &rc);
+	m_str(&b, "pub", (const char *)pub.data, &rc);
+	m_int(&b, "revoked", k->revoked, &rc);
+	m_int(&b, "roles", (int64_t)k->roles, &rc);
+	m_int(&b, "valid_from", k->valid_from, &rc);
+	m_int(&b, "valid_until", k->valid_until, &rc);
+	pr_buf_free(&pub);
+	return put(fx, key, &b, rc);
 }
 
 void
@@ -107,8 +205,8 @@ pr_policy_key_get(
 {
 	char key[PR_POLICY_KEY_MAX];
 	struct pr_buf pub = PR_BUF_INIT;
+	struct sval j;
 	const char *s;
-	json_t *j, *roles;
 	size_t i;
 	int rc;
 
@@ -126,28 +224,27 @@ pr_policy_key_get(
 	if (strlen(keyid) != 2 * PR_HASH_LEN)
 		return PR_ENOTFOUND;
 	snprintf(key, sizeof(key), "k/%s", keyid);
-	if ((j = state_get(p, key, &rc)) == NULL)
+	if ((rc = state_get(p, key, &j)) != 0)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	rc = PR_ECORRUPT;
-	if ((s = jstr(j, "pub")) == NULL ||
+	if ((s = jstr(&j, "pub")) == NULL ||
 	    pr_b64_decode(&pub, s, strlen(s), PR_B64_STD) != 0 ||
 	    pub.len != PR_KEY_PUB_LEN)
 		goto out;
 	memcpy(out->pub, pub.data, PR_KEY_PUB_LEN);
-	if ((s = jstr(j, "party")) == NULL)
+	if ((s = jstr(&j, "party")) == NULL)
 		goto out;
 	snprintf(out->party, sizeof(out->party), "%s", s);
-	out->roles = (unsigned)jint(j, "roles");
-	out->valid_from = jint(j, "valid_from");
-	out->valid_until = jint(j, "valid_until");
-	out->granted = jint(j, "granted");
-	out->revoked = jint(j, "revoked");
-	(void)roles;
+	out->roles = (unsigned)jint(&j, "roles");
+	out->valid_from = jint(&j, "valid_from");
+	out->valid_until = jint(&j, "valid_until");
+	out->granted = jint(&j, "granted");
+	out->revoked = jint(&j, "revoked");
 	rc = 0;
 out:
 	pr_buf_free(&pub);
-	json_decref(j);
+	sval_free(&j);
 	return rc;
 }
 
@@ -214,10 +311,8 @@ check_key_event(const struct pr_policy *p, const struct pr_policy_input *in,
     struct pr_policy_effects *fx, struct pr_policy_error *err)
 {
 	const struct pr_event *ev = in->ev;
-	struct pr_policy_key old;
-	struct pr_buf pub = PR_BUF_INIT;
+	struct pr_policy_key old, k;
 	char keyid[2 * PR_HASH_LEN + 1], key[PR_POLICY_KEY_MAX];
-	json_t *rec;
 	int rc;
 
 	if (!has_admin(fx))
@@ -237,18 +332,13 @@ check_key_event(const struct pr_policy *p, const struct pr_policy_input *in,
 			    "key %s is already %s; a key is granted once "
 			    "(generate a new key)",
 			    keyid, old.revoked ? "revoked" : "granted");
-		if (pr_b64_encode(&pub, ev->public_key, PR_KEY_PUB_LEN) != 0)
-			return PR_ENOMEM;
-		rec = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "pub",
-		    (char *)pub.data, "party", ev->party.id, "roles",
-		    (int)ev->roles, "valid_from",
-		    (json_int_t)(ev->has_valid_from ? ev->valid_from : 0),
-		    "valid_until",
-		    (json_int_t)(ev->has_valid_until ? ev->valid_until : 0),
-		    "granted", (json_int_t)in->log_time, "revoked",
-		    (json_int_t)0);
-		pr_buf_free(&pub);
-		return put(fx, key, rec);
+		memset(&k, 0, sizeof(k));
+		memcpy(k.pub, ev->public_key, PR_KEY_PUB_LEN);
+		k.roles = ev->roles;
+		k.valid_from = ev->has_valid_from ? ev->valid_from : 0;
+		k.valid_until = ev->has_valid_until ? ev->valid_until : 0;
+		k.granted = in->log_time;
+		return put_key(fx, key, &k, ev->party.id);
 	}
 	/* key.revoke */
 	if (rc == PR_ENOTFOUND || old.admin_config)
@@ -261,15 +351,8 @@ check_key_event(const struct pr_policy *p, const struct pr_policy_input *in,
 	if (old.revoked != 0)
 		return deny(err, PR_ECONFLICT, 409, "key_revoked", "/keyid",
 		    "key %s is already revoked", keyid);
-	if (pr_b64_encode(&pub, old.pub, PR_KEY_PUB_LEN) != 0)
-		return PR_ENOMEM;
-	rec = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "pub",
-	    (char *)pub.data, "party", old.party, "roles", (int)old.roles,
-	    "valid_from", (json_int_t)old.valid_from, "valid_until",
-	    (json_int_t)old.valid_until, "granted", (json_int_t)old.granted,
-	    "revoked", (json_int_t)in->log_time);
-	pr_buf_free(&pub);
-	return put(fx, key, rec);
+	old.revoked = in->log_time;
+	return put_key(fx, key, &old, old.party);
 }
 
 static int
@@ -295,29 +378,59 @@ check_signers(const struct pr_policy_input *in,
 	return 0;
 }
 
-/* The rules between an event and its parent event (proto/event.h). */
+/*
+ * The parent: an event of this log (committed or admitted earlier) with an
+ * ocid, found through get_event by its leaf hash.  Checks that it belongs
+ * to the same process, that ev's kind may follow it, and the chain rules
+ * between the two (pr_event_check_parent).
+ */
 static int
-check_chain(const struct pr_policy *p, const struct pr_event *ev,
+check_parent(const struct pr_policy *p, const struct pr_event *ev,
     struct pr_policy_error *err)
 {
 	struct pr_event *parent = NULL;
 	struct pr_event_error e;
+	char hex[2 * PR_HASH_LEN + 1];
 	int rc;
 
-	if ((rc = p->get_event(p->ctx, ev->parent, &parent)) != 0)
+	pr_hex_encode(ev->parent, PR_HASH_LEN, hex);
+	if (p->get_event == NULL)
+		return deny(err, PR_EINVAL, 500, "state_error", "/parent",
+		    "no way to read the parent event");
+	rc = p->get_event(p->ctx, ev->parent, &parent);
+	if (rc == PR_ENOTFOUND ||
+	    (rc == 0 && (parent->ocid == NULL || parent->ocid[0] == '\0'))) {
+		/* Key events have no process: they are no one's parent. */
+		rc = deny(err, PR_ECONFLICT, 409, "parent_not_found", "/parent",
+		    "no event in this log has leaf hash %s", hex);
+		goto out;
+	}
+	if (rc != 0)
 		return deny(err, rc, 500, "state_error", "/parent",
 		    "reading the parent event: %s", pr_strerror(rc));
+	if (strcmp(parent->ocid, ev->ocid) != 0) {
+		rc = deny(err, PR_ECONFLICT, 409, "foreign_parent", "/parent",
+		    "the parent belongs to process %s, not %s", parent->ocid,
+		    ev->ocid);
+		goto out;
+	}
+	if (!pr_kind_parent_allowed(parent->kind, ev->kind)) {
+		rc = deny(err, PR_ECONFLICT, 409, "bad_transition", "/parent",
+		    "%s cannot follow %s", pr_kind_name(ev->kind),
+		    pr_kind_name(parent->kind));
+		goto out;
+	}
 	memset(&e, 0, sizeof(e));
-	rc = pr_event_check_parent(parent, ev, &e);
-	if (p->release_event != NULL)
-		p->release_event(p->ctx, parent);
-	else
-		pr_event_free(parent);
-	if (rc != 0)
-		return deny(err, PR_ECONFLICT, 409,
+	if (pr_event_check_parent(parent, ev, &e) != 0)
+		rc = deny(err, PR_ECONFLICT, 409,
 		    e.code ? e.code : "parent_mismatch", e.path, "%s",
 		    e.message);
-	return 0;
+out:
+	if (parent != NULL && p->release_event != NULL)
+		p->release_event(p->ctx, parent);
+	else if (parent != NULL)
+		pr_event_free(parent);
+	return rc;
 }
 
 /* Parent link, transition and process rules; queues the state changes. */
@@ -328,55 +441,32 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 	const struct pr_event *ev = in->ev;
 	const struct pr_kind_rule *rule = pr_kind_rule(ev->kind);
 	char key[PR_POLICY_KEY_MAX], hex[2 * PR_HASH_LEN + 1];
-	const char *pocid, *pkind, *buyer;
-	json_t *par = NULL, *proc = NULL, *com = NULL, *nproc;
+	struct pr_buf v = PR_BUF_INIT;
+	struct sval proc, com;
+	const char *buyer;
 	int64_t deadline = 0, nd;
-	int pk, rc, cancelled = 0;
+	int have_proc = 0, rc, cancelled = 0;
 
+	com.root = NULL;
+	com.more = NULL;
 	snprintf(key, sizeof(key), "o/%s", ev->ocid);
-	proc = state_get(p, key, &rc);
-	if (proc == NULL && rc != PR_ENOTFOUND)
+	rc = state_get(p, key, &proc);
+	if (rc != 0 && rc != PR_ENOTFOUND)
 		goto state_error;
-	if (proc != NULL) {
-		deadline = jint(proc, "deadline");
-		cancelled = jint(proc, "cancelled") != 0;
+	have_proc = rc == 0;
+	if (have_proc) {
+		deadline = jint(&proc, "deadline");
+		cancelled = jint(&proc, "cancelled") != 0;
 	}
 
 	if (ev->has_parent) {
-		pr_hex_encode(ev->parent, PR_HASH_LEN, hex);
-		snprintf(key, sizeof(key), "l/%s", hex);
-		if ((par = state_get(p, key, &rc)) == NULL) {
-			if (rc != PR_ENOTFOUND)
-				goto state_error;
-			rc = deny(err, PR_ECONFLICT, 409, "parent_not_found",
-			    "/parent", "no event in this log has leaf hash %s",
-			    hex);
-			goto out;
-		}
-		pocid = jstr(par, "ocid");
-		pkind = jstr(par, "kind");
-		if (pocid == NULL || strcmp(pocid, ev->ocid) != 0) {
-			rc = deny(err, PR_ECONFLICT, 409, "foreign_parent",
-			    "/parent",
-			    "the parent belongs to process %s, not %s",
-			    pocid ? pocid : "?", ev->ocid);
-			goto out;
-		}
-		pk = pkind ? pr_kind_from_name(pkind, strlen(pkind)) : -1;
-		if (pk < 0 ||
-		    !pr_kind_parent_allowed((enum pr_kind)pk, ev->kind)) {
-			rc = deny(err, PR_ECONFLICT, 409, "bad_transition",
-			    "/parent", "%s cannot follow %s",
-			    pr_kind_name(ev->kind), pkind ? pkind : "?");
-			goto out;
-		}
-		if (p->get_event != NULL && (rc = check_chain(p, ev, err)) != 0)
+		if ((rc = check_parent(p, ev, err)) != 0)
 			goto out;
 	} else if (rule->parent == PR_PARENT_REQUIRED) {
 		rc = deny(err, PR_EEVENT, 422, "missing_field", "/parent",
 		    "%s must name its parent event", pr_kind_name(ev->kind));
 		goto out;
-	} else if (proc != NULL) {
+	} else if (have_proc) {
 		rc = deny(err, PR_ECONFLICT, 409, "process_exists", "/ocid",
 		    "process %s already exists; name its latest event as "
 		    "parent",
@@ -384,13 +474,13 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 		goto out;
 	}
 
-	if (proc != NULL && cancelled && ev->kind != PR_KIND_PAYMENT &&
+	if (have_proc && cancelled && ev->kind != PR_KIND_PAYMENT &&
 	    ev->kind != PR_KIND_DELIVERY) {
 		rc = deny(err, PR_ECONFLICT, 409, "process_cancelled", "/ocid",
 		    "process %s was cancelled", ev->ocid);
 		goto out;
 	}
-	buyer = proc ? jstr(proc, "buyer") : NULL;
+	buyer = have_proc ? jstr(&proc, "buyer") : NULL;
 	if (buyer != NULL && ev->buyer.id != NULL &&
 	    strcmp(buyer, ev->buyer.id) != 0) {
 		rc = deny(err, PR_ECONFLICT, 409, "buyer_mismatch", "/buyer/id",
@@ -410,7 +500,7 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 		}
 		snprintf(
 		    key, sizeof(key), "c/%s/%s", ev->ocid, ev->supplier.id);
-		if ((com = state_get(p, key, &rc)) != NULL) {
+		if ((rc = state_get(p, key, &com)) == 0) {
 			rc = deny(err, PR_ECONFLICT, 409, "already_committed",
 			    "/supplier/id", "%s already committed a bid in %s",
 			    ev->supplier.id, ev->ocid);
@@ -418,19 +508,18 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 		}
 		if (rc != PR_ENOTFOUND)
 			goto state_error;
+		rc = 0;
 		pr_hex_encode(ev->commitment, PR_HASH_LEN, hex);
-		{
-			char leaf[2 * PR_HASH_LEN + 1];
-			pr_hex_encode(in->leaf, PR_HASH_LEN, leaf);
-			if ((rc = put(fx, key,
-			         json_pack("{s:s, s:s, s:i}", "commitment", hex,
-			             "leaf", leaf, "revealed", 0))) != 0)
-				goto out;
-		}
+		m_str(&v, "commitment", hex, &rc);
+		pr_hex_encode(in->leaf, PR_HASH_LEN, hex);
+		m_str(&v, "leaf", hex, &rc);
+		m_int(&v, "revealed", 0, &rc);
+		if ((rc = put(fx, key, &v, rc)) != 0)
+			goto out;
 		break;
 	case PR_KIND_BID_REVEAL: {
 		uint8_t want[PR_HASH_LEN], got[PR_HASH_LEN];
-		const char *c;
+		const char *c, *leaf;
 
 		if (deadline != 0 && in->log_time < deadline) {
 			rc = deny(err, PR_ECONFLICT, 409, "deadline_not_passed",
@@ -441,7 +530,7 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 		}
 		snprintf(
 		    key, sizeof(key), "c/%s/%s", ev->ocid, ev->supplier.id);
-		if ((com = state_get(p, key, &rc)) == NULL) {
+		if ((rc = state_get(p, key, &com)) != 0) {
 			if (rc != PR_ENOTFOUND)
 				goto state_error;
 			rc = deny(err, PR_ECONFLICT, 409, "no_commitment",
@@ -450,13 +539,14 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 			    ev->supplier.id, ev->ocid);
 			goto out;
 		}
-		if (jint(com, "revealed")) {
+		if (jint(&com, "revealed")) {
 			rc = deny(err, PR_ECONFLICT, 409, "already_revealed",
 			    "/supplier/id", "this bid was already revealed");
 			goto out;
 		}
-		c = jstr(com, "commitment");
-		if (c == NULL ||
+		c = jstr(&com, "commitment");
+		leaf = jstr(&com, "leaf");
+		if (c == NULL || leaf == NULL ||
 		    pr_hex_decode(c, strlen(c), want, PR_HASH_LEN) != 0) {
 			rc = PR_ECORRUPT;
 			goto state_error;
@@ -477,9 +567,10 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 			    c);
 			goto out;
 		}
-		json_object_set_new(com, "revealed", json_integer(1));
-		json_incref(com);
-		if ((rc = put(fx, key, com)) != 0)
+		m_str(&v, "commitment", c, &rc);
+		m_str(&v, "leaf", leaf, &rc);
+		m_int(&v, "revealed", 1, &rc);
+		if ((rc = put(fx, key, &v, rc)) != 0)
 			goto out;
 		break;
 	}
@@ -498,30 +589,25 @@ check_process(const struct pr_policy *p, const struct pr_policy_input *in,
 	/* The process record: created by its first event, updated by the
 	 * kinds that change the deadline or the status. */
 	nd = deadline;
-	if (pr_event_deadline(ev, &nd) == 0 || proc == NULL ||
+	rc = 0;
+	if (pr_event_deadline(ev, &nd) == 0 || !have_proc ||
 	    ev->kind == PR_KIND_TENDER_CANCEL || ev->kind == PR_KIND_TENDER) {
-		nproc = json_pack("{s:s?, s:I, s:i}", "buyer",
-		    buyer ? buyer : ev->buyer.id, "deadline", (json_int_t)nd,
-		    "cancelled",
-		    cancelled || ev->kind == PR_KIND_TENDER_CANCEL);
+		m_str(&v, "buyer", buyer ? buyer : ev->buyer.id, &rc);
+		m_int(&v, "cancelled",
+		    cancelled || ev->kind == PR_KIND_TENDER_CANCEL, &rc);
+		m_int(&v, "deadline", nd, &rc);
 		snprintf(key, sizeof(key), "o/%s", ev->ocid);
-		if ((rc = put(fx, key, nproc)) != 0)
-			goto out;
+		rc = put(fx, key, &v, rc);
 	}
-	/* Every event with an ocid can be a parent. */
-	pr_hex_encode(in->leaf, PR_HASH_LEN, hex);
-	snprintf(key, sizeof(key), "l/%s", hex);
-	rc = put(fx, key,
-	    json_pack("{s:s, s:s}", "ocid", ev->ocid, "kind",
-	        pr_kind_name(ev->kind)));
 	goto out;
 state_error:
 	rc = deny(err, rc, 500, "state_error", NULL,
 	    "reading the log's state: %s", pr_strerror(rc));
 out:
-	json_decref(par);
-	json_decref(proc);
-	json_decref(com);
+	pr_buf_free(&v);
+	if (have_proc)
+		sval_free(&proc);
+	sval_free(&com);
 	return rc;
 }
 

@@ -9,16 +9,17 @@
  * return the changes the new entry makes to it.  The caller keeps the
  * state (the daemon in the store plus an overlay of uncommitted changes,
  * the auditor in memory) and applies the changes when the entry is
- * logged.  Keys and values are text:
+ * logged.  Keys are text, values compact JSON objects with their members
+ * in key order:
  *
- *   k/<keyid hex>   a granted key: {"pub","party","roles",
- *                   "valid_from","valid_until","granted","revoked"}
- *   l/<leaf hex>    an event with an ocid: {"ocid","kind"}
- *   o/<ocid>        a process: {"buyer","deadline","cancelled","tender"}
+ *   k/<keyid hex>   a granted key: {"granted","party","pub","revoked",
+ *                   "roles","valid_from","valid_until"}
+ *   o/<ocid>        a process: {"buyer","cancelled","deadline"}
  *   c/<ocid>/<supplier id>   a bid commitment: {"commitment","leaf",
  *                   "revealed"}
  *
- * Times are milliseconds since the epoch (UTC).
+ * A parent is found through get_event, by its leaf hash, in the log
+ * itself.  Times are milliseconds since the epoch (UTC).
  */
 #ifndef PR_POLICY_H
 #define PR_POLICY_H
@@ -52,8 +53,9 @@ typedef void (*pr_policy_release_fn)(void *ctx, struct pr_event *ev);
 struct pr_policy {
 	pr_policy_get_fn get;
 	void *ctx;
-	/* When set, the chain rules between an event and its parent
-	 * (pr_event_check_parent) are applied too. */
+	/* Finds parents: an event that names one is refused (500,
+	 * state_error) without it.  Events without an ocid (key events)
+	 * are no one's parent. */
 	pr_policy_event_fn get_event;
 	/* When set, the events get_event returns are given back through
 	 * it once the rules are done with them; else the rules free them

@@ -133,7 +133,10 @@ add_entry(struct batch *b, struct sti_wtxn *w, struct sti_heap *heap,
 	pr_hash leaf;
 	int rc;
 
-	pr_merkle_leaf_hash(e->entry, e->entry_len, leaf);
+	if (e->has_leaf)
+		memcpy(leaf, e->leaf_hash, PR_HASH_LEN);
+	else
+		pr_merkle_leaf_hash(e->entry, e->entry_len, leaf);
 	pr_store_be64(ix, idx);
 	pr_store_be64(off, heap->end);
 	pr_store_be16(len, (uint16_t)e->entry_len);
@@ -334,14 +337,14 @@ append_once(struct batch *b)
 			return sti_wend(&w, 0);
 		}
 		pthread_rwlock_rdlock(&st->ibuf.lock);
-		sti_filter_free(&st->envf);
+		sti_filter_free(st);
 	}
 	/* The filter: built from what is stored, grown before it fills.
 	 * Without one (no memory) every dedupe is an exact lookup. */
 	if (!st->envf.failed &&
 	    (st->envf.bits == NULL ||
 	        st->envf.n + b->n > st->envf.nblocks * STI_FILTER_PER_BLOCK) &&
-	    sti_filter_build(&st->envf, st, w.txn, b->n) != 0)
+	    sti_filter_build(st, w.txn, b->n) != 0)
 		st->envf.failed = 1;
 	stk = st->stack;
 	first = h.size;

@@ -15,8 +15,14 @@
  * Size: 16 to 64 bits a hash (2 to 8 bytes an entry of the log), 8 bits
  * set in one 64-byte block a hash, so a lookup is one cache line and
  * wrong "maybe"s stay under 1%.  Envelope hashes are SHA-256 digests, so
- * their bytes serve as the filter's hash functions.  Only the writer
- * (under wlock) uses it.
+ * their bytes serve as the filter's hash functions.
+ *
+ * The writer (under wlock) adds, builds and drops it; readers ask it too
+ * (st_find_envelope(): a new envelope then costs no B-tree read).  Bits
+ * are set and read with relaxed atomics, and a hash's bits are set before
+ * the commit that stores it, so a reader that can see an entry sees its
+ * bits.  A build makes a new bit array and publishes it under
+ * st->envf_lock (exclusive), which readers hold shared while they probe.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +34,23 @@
 #define BLOCK_WORDS (BLOCK_BITS / 64)
 #define MIN_HASHES (1ULL << 16)
 
-void
-sti_filter_free(struct sti_filter *f)
+static void
+filter_drop(struct sti_filter *f)
 {
 	free(f->bits);
 	memset(f, 0, sizeof(*f));
+}
+
+void
+sti_filter_free(struct st_store *st)
+{
+	struct sti_filter old;
+
+	pthread_rwlock_wrlock(&st->envf_lock);
+	old = st->envf;
+	memset(&st->envf, 0, sizeof(st->envf));
+	pthread_rwlock_unlock(&st->envf_lock);
+	filter_drop(&old);
 }
 
 void
@@ -49,7 +67,8 @@ sti_filter_add(struct sti_filter *f, const pr_hash h)
 	for (i = 0; i < 8; i++) {
 		bit =
 		    (unsigned)(((uint32_t)h[16 + i] << 1) | ((h[24] >> i) & 1));
-		blk[bit >> 6] |= 1ULL << (bit & 63);
+		__atomic_fetch_or(
+		    &blk[bit >> 6], 1ULL << (bit & 63), __ATOMIC_RELAXED);
 	}
 	f->n++;
 }
@@ -78,7 +97,8 @@ sti_filter_maybe(const struct sti_filter *f, const pr_hash h)
 	for (i = 0; i < 8; i++) {
 		bit =
 		    (unsigned)(((uint32_t)h[16 + i] << 1) | ((h[24] >> i) & 1));
-		if ((blk[bit >> 6] & (1ULL << (bit & 63))) == 0)
+		if ((__atomic_load_n(&blk[bit >> 6], __ATOMIC_RELAXED) &
+		        (1ULL << (bit & 63))) == 0)
 			return 0;
 	}
 	return 1;
@@ -110,21 +130,33 @@ add_buffered(void *ctx, const pr_hash h)
 	sti_filter_add(ctx, h);
 }
 
+/* Whether st's filter rules h out, for a reader. */
+int
+sti_filter_rules_out(struct st_store *st, const pr_hash h)
+{
+	int out;
+
+	pthread_rwlock_rdlock(&st->envf_lock);
+	out = st->envf.bits != NULL && !sti_filter_maybe(&st->envf, h);
+	pthread_rwlock_unlock(&st->envf_lock);
+	return out;
+}
+
 /*
- * (Re)build the filter from DB "envelope" as txn sees it and the buffer
+ * (Re)build st's filter from DB "envelope" as txn sees it and the buffer
  * (whose items must match txn), sized for twice what they hold plus
  * `extra` more.  On failure the filter is left empty: every lookup is
  * then a "maybe".
  */
 int
-sti_filter_build(
-    struct sti_filter *f, struct st_store *st, MDB_txn *txn, uint64_t extra)
+sti_filter_build(struct st_store *st, MDB_txn *txn, uint64_t extra)
 {
+	struct sti_filter nf, *f = &nf;
 	uint64_t want, nb = 1;
 	MDB_stat ms;
 	int rc;
 
-	free(f->bits);
+	sti_filter_free(st);
 	memset(f, 0, sizeof(*f));
 	if ((rc = sti_err(mdb_stat(txn, st->dbi[DB_ENVELOPE], &ms))) != 0)
 		return rc;
@@ -137,10 +169,12 @@ sti_filter_build(
 		return PR_ENOMEM;
 	f->nblocks = nb;
 	if ((rc = add_db(f, st, txn)) != 0) {
-		free(f->bits);
-		memset(f, 0, sizeof(*f));
+		filter_drop(f);
 		return rc;
 	}
 	sti_ibuf_each_hash(&st->ibuf, 0, add_buffered, f);
+	pthread_rwlock_wrlock(&st->envf_lock);
+	st->envf = nf;
+	pthread_rwlock_unlock(&st->envf_lock);
 	return 0;
 }

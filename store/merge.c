@@ -415,8 +415,8 @@ journal_trim(struct sti_wtxn *w, uint64_t to)
  * after the commit; returns their count.
  */
 unsigned
-sti_merge(struct sti_wtxn *w, struct sti_wmeta *m, uint64_t first,
-    uint64_t end, int all, unsigned *done)
+sti_merge(struct sti_wtxn *w, struct sti_wmeta *m, uint64_t first, uint64_t end,
+    int all, unsigned *done)
 {
 	struct st_store *st = w->st;
 	uint64_t oldmin = m->min, bytes = sti_ibuf_bytes(&st->ibuf);
@@ -438,7 +438,8 @@ sti_merge(struct sti_wtxn *w, struct sti_wmeta *m, uint64_t first,
 	if (need > STI_SHARDS)
 		need = STI_SHARDS;
 	if (bytes > st->ibuf_max) {
-		n = (unsigned)((STI_SHARDS * (bytes - st->ibuf_max) + bytes - 1) /
+		n = (unsigned)((STI_SHARDS * (bytes - st->ibuf_max) + bytes -
+		                   1) /
 		    bytes);
 		if (n > need)
 			need = n;

@@ -27,13 +27,14 @@ store_free(struct st_store *st)
 {
 	sti_env_close(st);
 	sti_ibuf_free(&st->ibuf);
-	sti_filter_free(&st->envf);
+	sti_filter_free(st);
 	if (st->lockfd != -1)
 		close(st->lockfd);
 	if (st->signfd != -1)
 		close(st->signfd);
 	pthread_mutex_destroy(&st->wlock);
 	pthread_rwlock_destroy(&st->maplock);
+	pthread_rwlock_destroy(&st->envf_lock);
 	free(st->tilebuf);
 	free(st->tiles);
 	free(st->segbuf);
@@ -137,6 +138,7 @@ st_open(const struct st_config *cfg, struct st_store **out)
 		return PR_ENOMEM;
 	}
 	pthread_rwlock_init(&st->maplock, NULL);
+	pthread_rwlock_init(&st->envf_lock, NULL);
 	pthread_mutex_init(&st->wlock, NULL);
 	st->readonly = cfg->readonly != 0;
 	st->map_initial =

@@ -247,6 +247,10 @@ find_hash(struct st_store *st, int which, const pr_hash h, uint64_t *index)
 int
 st_find_envelope(struct st_store *st, const pr_hash h, uint64_t *index)
 {
+	/* Nearly every envelope asked about is new: the writer's filter
+	 * says so without a B-tree read. */
+	if (sti_filter_rules_out(st, h))
+		return PR_ENOTFOUND;
 	return find_hash(st, 0, h, index);
 }
 

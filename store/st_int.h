@@ -188,7 +188,8 @@ struct st_store {
 	uint8_t *segbuf; /* segsize bytes, writer scratch */
 	uint8_t *tilebuf; /* one full tile record, writer scratch */
 	struct sti_ibuf ibuf;
-	struct sti_filter envf;
+	struct sti_filter envf; /* pointer swaps under envf_lock */
+	pthread_rwlock_t envf_lock;
 	uint64_t ibuf_max; /* bytes */
 	uint64_t ibuf_entries_max; /* journal length */
 	uint64_t ibuf_pace; /* largest paced merge span, entries */
@@ -327,12 +328,12 @@ void sti_ibuf_each_hash(const struct sti_ibuf *b, int which,
 size_t sti_ibuf_bytes(const struct sti_ibuf *b);
 
 /* filter.c */
-void sti_filter_free(struct sti_filter *f);
+void sti_filter_free(struct st_store *st);
 void sti_filter_add(struct sti_filter *f, const pr_hash h);
 int sti_filter_maybe(const struct sti_filter *f, const pr_hash h);
 void sti_filter_prefetch(const struct sti_filter *f, const pr_hash h);
-int sti_filter_build(
-    struct sti_filter *f, struct st_store *st, MDB_txn *txn, uint64_t extra);
+int sti_filter_build(struct st_store *st, MDB_txn *txn, uint64_t extra);
+int sti_filter_rules_out(struct st_store *st, const pr_hash h);
 
 /* merge.c */
 int sti_journal_encode(const struct st_append *a, struct pr_buf *b);

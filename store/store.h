@@ -128,6 +128,12 @@ struct st_append {
 	size_t entry_len;
 	/* Dedupe key: an envelope logged before is not logged again. */
 	pr_hash envelope_hash;
+	/* If has_leaf, the caller's leaf hash of entry (RFC 6962
+	 * H(0x00 || entry)), used as it is: one that is wrong makes a tree
+	 * that does not match its entries (st_verify() says so).  Else the
+	 * store computes it. */
+	int has_leaf;
+	pr_hash leaf_hash;
 	/* The log's sequencing time; never below the previous entry's. */
 	uint64_t log_time_ms;
 	/* Index keys: ocid and kind NULL if none. */
@@ -249,6 +255,12 @@ int st_inclusion_proof(struct st_store *st, uint64_t index, uint64_t size,
     pr_hash *proof, size_t *len);
 int st_consistency_proof(
     struct st_store *st, uint64_t m, uint64_t n, pr_hash *proof, size_t *len);
+/* The inclusion proofs of entries first .. first + count - 1 in the tree
+ * of size entries, from one snapshot, each handed to fn (see
+ * pr_merkle_inclusion_proofs()).  PR_ENOTFOUND if size exceeds the
+ * current tree, PR_EINVAL if first + count > size. */
+int st_inclusion_proofs(struct st_store *st, uint64_t first, uint64_t count,
+    uint64_t size, pr_merkle_proof_fn fn, void *ctx);
 /* Root of the tree of the first size entries.  PR_ENOTFOUND past the end. */
 int st_root_at(struct st_store *st, uint64_t size, pr_hash out);
 

@@ -343,3 +343,24 @@ st_consistency_proof(
 {
 	return proof(st, 1, m, n, out, len);
 }
+
+int
+st_inclusion_proofs(struct st_store *st, uint64_t first, uint64_t count,
+    uint64_t size, pr_merkle_proof_fn fn, void *ctx)
+{
+	struct sti_tread t;
+	struct sti_head h;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = sti_rbegin(st, &txn)) != 0)
+		return rc;
+	if ((rc = sti_head(st, txn, &h)) == 0) {
+		sti_tread_init(&t, st, txn);
+		rc = size > h.size ? PR_ENOTFOUND
+		                   : pr_merkle_inclusion_proofs(first, count,
+		                         size, sti_tree_get, &t, fn, ctx);
+	}
+	sti_rend(st, txn);
+	return rc;
+}

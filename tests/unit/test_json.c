@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "proto/buf.h"
 #include "proto/json.h"
 
 struct block {
@@ -335,6 +337,56 @@ test_out_of_memory(void **state)
 	assert_true(k > 3);
 }
 
+/* pr_json_quote: known answers, the same text as jansson's compact
+ * output for every byte value, and a round trip through the parser. */
+static void
+test_quote(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} known[] = {
+	    {"", "\"\""},
+	    {"plain", "\"plain\""},
+	    {"a\"b\\c", "\"a\\\"b\\\\c\""},
+	    {"\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\""},
+	    {"\x01\x1f", "\"\\u0001\\u001F\""},
+	    {"/\x7f", "\"/\x7f\""},
+	    {"\xd0\x90\xe2\x80\xa8", "\"\xd0\x90\xe2\x80\xa8\""},
+	};
+	struct pr_buf b = PR_BUF_INIT;
+	char in[4], text[64], *want;
+	struct pr_json *v;
+	json_t *j;
+	size_t i;
+	int c;
+
+	(void)state;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		pr_buf_reset(&b);
+		assert_int_equal(pr_json_quote(&b, known[i].in), 0);
+		assert_int_equal(b.len, strlen(known[i].out));
+		assert_memory_equal(b.data, known[i].out, b.len);
+	}
+	for (c = 1; c < 0x80; c++) {
+		snprintf(in, sizeof(in), "x%cy", c);
+		pr_buf_reset(&b);
+		assert_int_equal(pr_json_quote(&b, in), 0);
+		assert_non_null(j = json_string(in));
+		assert_non_null(
+		    want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY));
+		assert_int_equal(b.len, strlen(want));
+		assert_memory_equal(b.data, want, b.len);
+		free(want);
+		json_decref(j);
+		/* Parsed back, as an array member: the same string. */
+		snprintf(text, sizeof(text), "[%s]", (char *)b.data);
+		v = pr_json_parse(text, strlen(text), 4, alloc, NULL, NULL);
+		assert_non_null(v);
+		assert_string_equal(pr_json_str(&v->u.v[0]), in);
+	}
+	pr_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -346,6 +398,7 @@ main(void)
 	    cmocka_unit_test_teardown(test_structure, teardown),
 	    cmocka_unit_test_teardown(test_error_position, teardown),
 	    cmocka_unit_test_teardown(test_out_of_memory, teardown),
+	    cmocka_unit_test_teardown(test_quote, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -487,6 +487,76 @@ test_exhaustive(void **state)
 	mem_free(&t);
 }
 
+/* Batch inclusion proofs: each the same as the reference path, for the
+ * windows [first, first + count) of trees up to XMAX leaves with count
+ * 0 to 3 or running to the end, and a
+ * stop asked by the callback is returned. */
+struct batch_check {
+	const pr_hash *lh;
+	uint64_t size, next, stop_at;
+};
+
+static int
+batch_proof(void *ctx, uint64_t index, const pr_hash *proof, size_t len)
+{
+	struct batch_check *b = ctx;
+	pr_hash want[PR_MERKLE_MAX_PROOF];
+	size_t wlen = 0;
+
+	assert_int_equal(index, b->next);
+	b->next++;
+	if (index == b->stop_at)
+		return PR_ECORRUPT;
+	ref_path(b->lh, index, 0, b->size, want, &wlen);
+	assert_int_equal(len, wlen);
+	assert_memory_equal(proof, want, wlen * PR_HASH_LEN);
+	return 0;
+}
+
+static void
+test_inclusion_batch(void **state)
+{
+	struct mem_tree t;
+	pr_hash lh[XMAX];
+	struct batch_check b;
+	uint64_t n, first, count;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	pr_merkle_stack_init(&t.st);
+	for (n = 1; n <= XMAX; n++) {
+		leafn(n - 1, lh[n - 1]);
+		mem_push(&t, lh[n - 1]);
+	}
+	b.lh = lh;
+	b.stop_at = UINT64_MAX;
+	for (n = 1; n <= XMAX; n++)
+		for (first = 0; first <= n; first++)
+			for (count = 0; count <= n - first; count = count < 3
+			         ? count + 1
+			         : count < n - first ? n - first
+			                             : count + 1) {
+				b.size = n;
+				b.next = first;
+				assert_int_equal(
+				    pr_merkle_inclusion_proofs(first, count, n,
+				        mem_get, &t, batch_proof, &b),
+				    0);
+				assert_int_equal(b.next, first + count);
+			}
+	b.size = XMAX;
+	assert_int_equal(pr_merkle_inclusion_proofs(
+	                     0, XMAX + 1, XMAX, mem_get, &t, batch_proof, &b),
+	    PR_EINVAL);
+	b.next = 3;
+	b.stop_at = 5;
+	assert_int_equal(pr_merkle_inclusion_proofs(
+	                     3, 9, XMAX, mem_get, &t, batch_proof, &b),
+	    PR_ECORRUPT);
+	assert_int_equal(b.next, 6);
+	mem_free(&t);
+}
+
 /*
  * The stored nodes each proof is made of, as transparency-dev/merkle
  * proof/proof_test.go lists them ({level, index}; a non-full right subtree
@@ -630,6 +700,7 @@ main(void)
 	    cmocka_unit_test(test_inclusion_8leaf),
 	    cmocka_unit_test(test_consistency_8leaf),
 	    cmocka_unit_test(test_exhaustive),
+	    cmocka_unit_test(test_inclusion_batch),
 	    cmocka_unit_test(test_proof_nodes),
 	};
 

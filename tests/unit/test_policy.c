@@ -27,9 +27,16 @@ struct kv {
 	char *k, *v;
 };
 
+struct logged {
+	uint8_t leaf[32];
+	char *json;
+};
+
 struct world {
 	struct kv kv[MAXKV];
 	size_t n;
+	struct logged ev[MAXKV]; /* admitted events, for get_event */
+	size_t nev;
 	struct pr_key *admin, *buyer, *supplier;
 	const struct pr_key *admins[1];
 	struct pr_policy p;
@@ -47,6 +54,20 @@ get(void *ctx, const char *key, size_t klen, struct pr_buf *val)
 		if (strlen(w->kv[i].k) == klen &&
 		    memcmp(w->kv[i].k, key, klen) == 0)
 			return pr_buf_append_str(val, w->kv[i].v);
+	return PR_ENOTFOUND;
+}
+
+static int
+get_event(void *ctx, const uint8_t *leaf, struct pr_event **out)
+{
+	struct world *w = ctx;
+	struct pr_event_error err;
+	size_t i;
+
+	for (i = 0; i < w->nev; i++)
+		if (memcmp(w->ev[i].leaf, leaf, 32) == 0)
+			return pr_event_parse((const uint8_t *)w->ev[i].json,
+			    strlen(w->ev[i].json), out, &err);
 	return PR_ENOTFOUND;
 }
 
@@ -113,6 +134,9 @@ check(struct world *w, json_t *ev, struct pr_key **keys, size_t nkeys,
 	if (rc == 0) {
 		apply(w, &fx);
 		pr_policy_effects_clear(&fx);
+		assert_true(w->nev < MAXKV);
+		memcpy(w->ev[w->nev].leaf, leaf, 32);
+		w->ev[w->nev++].json = strdup(s);
 	}
 	pr_event_free(e);
 	pr_dsse_free(env);
@@ -153,6 +177,7 @@ setup(void **state)
 	assert_int_equal(pr_key_generate(&w->supplier), 0);
 	w->admins[0] = w->admin;
 	w->p.get = get;
+	w->p.get_event = get_event;
 	w->p.ctx = w;
 	w->p.admins = w->admins;
 	w->p.nadmins = 1;
@@ -171,11 +196,36 @@ teardown(void **state)
 		free(w->kv[i].k);
 		free(w->kv[i].v);
 	}
+	for (i = 0; i < w->nev; i++)
+		free(w->ev[i].json);
 	pr_key_free(w->admin);
 	pr_key_free(w->buyer);
 	pr_key_free(w->supplier);
 	free(w);
 	return 0;
+}
+
+/* Every state value is a JSON object in compact form with its members in
+ * key order, as proto/policy.h documents. */
+static void
+assert_canonical(const struct world *w)
+{
+	json_error_t jerr;
+	json_t *j;
+	char *s;
+	size_t i;
+
+	assert_true(w->n > 0);
+	for (i = 0; i < w->n; i++) {
+		j = json_loads(w->kv[i].v, JSON_REJECT_DUPLICATES, &jerr);
+		assert_non_null(j);
+		assert_true(json_is_object(j));
+		s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		assert_non_null(s);
+		assert_string_equal(w->kv[i].v, s);
+		free(s);
+		json_decref(j);
+	}
 }
 
 static void
@@ -221,6 +271,7 @@ test_grants(void **state)
 	    PR_ESIG);
 	assert_string_equal(err.code, "bad_signature");
 	assert_string_equal(err.field, "signatures[0].sig");
+	assert_canonical(w);
 }
 
 static json_t *
@@ -239,13 +290,13 @@ test_process(void **state)
 	struct world *w = *state;
 	struct pr_policy_error err;
 	struct pr_key *keys[2];
-	uint8_t plan[32], tender[32], leaf[32];
+	uint8_t plan[32], tender[32], leaf[32], granted[32];
 	char hex[65];
 	json_t *t;
 
 	keys[0] = w->admin;
-	assert_int_equal(
-	    check(w, grant(w->buyer, BUYER, "buyer"), keys, 1, 1, leaf, &err),
+	assert_int_equal(check(w, grant(w->buyer, BUYER, "buyer"), keys, 1, 1,
+	                     granted, &err),
 	    0);
 	assert_int_equal(check(w, grant(w->supplier, SUPPLIER, "supplier"),
 	                     keys, 1, 1, leaf, &err),
@@ -259,6 +310,12 @@ test_process(void **state)
 	/* A parent must exist, in the same process, of an allowed kind. */
 	assert_int_equal(check(w, with(example("tender"), UNKNOWN_LEAF), keys,
 	                     1, 1, leaf, &err),
+	    PR_ECONFLICT);
+	assert_string_equal(err.code, "parent_not_found");
+	/* A key event is in the log but belongs to no process. */
+	pr_hex_encode(granted, 32, hex);
+	assert_int_equal(
+	    check(w, with(example("tender"), hex), keys, 1, 1, leaf, &err),
 	    PR_ECONFLICT);
 	assert_string_equal(err.code, "parent_not_found");
 	pr_hex_encode(plan, 32, hex);
@@ -293,6 +350,7 @@ test_process(void **state)
 	    t, "ocid", json_string("ocds-pr0kz1-2025-MED-0002"));
 	assert_int_equal(check(w, t, keys, 1, 1, leaf, &err), PR_ECONFLICT);
 	assert_string_equal(err.code, "foreign_parent");
+	assert_canonical(w);
 }
 
 static void

@@ -474,12 +474,66 @@ test_heap_lengths(void **state)
 	free(dir);
 }
 
+/*
+ * A caller's leaf hash (has_leaf) is taken as it is: the right one gives
+ * the same tree as the store's own, a wrong one a tree st_verify() finds
+ * not matching its entries, at that entry.
+ */
+static void
+test_caller_leaf(void **state)
+{
+	struct st_append a[4];
+	struct st_appended r[4];
+	struct st_store *st, *ref;
+	uint8_t e[4][64];
+	pr_hash root, want;
+	uint64_t size, bad;
+	char *dir, *rdir;
+	size_t i;
+
+	(void)state;
+	dir = tst_mkdtemp();
+	rdir = tst_mkdtemp();
+	assert_int_equal(tst_open(dir, 0, &st), 0);
+	assert_int_equal(tst_open(rdir, 0, &ref), 0);
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < 4; i++) {
+		a[i].entry = e[i];
+		a[i].entry_len = tst_entry(i, e[i]);
+		tst_envelope(i, a[i].envelope_hash);
+	}
+	assert_int_equal(
+	    st_append_batch(ref, a, 4, tst_sign, NULL, r, &size, want), 0);
+	for (i = 0; i < 4; i++) {
+		a[i].has_leaf = 1;
+		pr_merkle_leaf_hash(e[i], a[i].entry_len, a[i].leaf_hash);
+	}
+	a[2].leaf_hash[0] ^= 1;
+	assert_int_equal(
+	    st_append_batch(st, a, 2, tst_sign, NULL, r, &size, root), 0);
+	assert_int_equal(st_root_at(ref, 2, want), 0);
+	assert_memory_equal(root, want, PR_HASH_LEN);
+	assert_int_equal(st_verify(st, &bad, NULL), 0);
+	assert_int_equal(
+	    st_append_batch(st, a + 2, 2, tst_sign, NULL, r, &size, root), 0);
+	assert_memory_equal(r[0].leaf_hash, a[2].leaf_hash, PR_HASH_LEN);
+	assert_int_equal(st_verify(st, &bad, NULL), PR_ECORRUPT);
+	assert_int_equal(bad, 2);
+	st_close(st);
+	st_close(ref);
+	tst_rmtree(dir);
+	tst_rmtree(rdir);
+	free(dir);
+	free(rdir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sizes),
 	    cmocka_unit_test(test_heap_lengths),
+	    cmocka_unit_test(test_caller_leaf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,9 +65,9 @@ fill(struct fixture *f, uint64_t base)
 
 /*
  * Each test runs with three index buffer sizes: the default (merges
- * only as paced, a shard every few entries), one byte (everything is merged into the index DBs at every
- * batch) and a few KiB (some shards merged, keys split between the DBs
- * and the buffer).
+ * only as paced, a shard every few entries), one byte (everything is merged
+ * into the index DBs at every batch) and a few KiB (some shards merged, keys
+ * split between the DBs and the buffer).
  */
 static const uint64_t buf_default = 0, buf_none = 1, buf_some = 6000;
 
@@ -726,8 +726,8 @@ reader_main(void *arg)
 {
 	struct reader *rd = arg;
 	struct pr_buf b = PR_BUF_INIT;
-	pr_hash proof[PR_MERKLE_MAX_PROOF], root, leaf;
-	uint64_t size, last = 0, i;
+	pr_hash proof[PR_MERKLE_MAX_PROOF], root, leaf, h;
+	uint64_t size, last = 0, i, idx;
 	size_t len;
 	int rc;
 
@@ -748,6 +748,14 @@ reader_main(void *arg)
 		    (rc = pr_merkle_verify_inclusion(
 		         i, size, leaf, proof, len, root)) != 0)
 			rd->err = rc;
+		/* A committed entry's envelope is found (the writer's filter
+		 * has its bits), one never stored is not. */
+		tst_envelope(i, h);
+		if ((rc = st_find_envelope(rd->st, h, &idx)) != 0 || idx != i)
+			rd->err = rc ? rc : -2;
+		tst_envelope(1000000 + i, h);
+		if (st_find_envelope(rd->st, h, &idx) != PR_ENOTFOUND)
+			rd->err = -3;
 		rd->reads++;
 	}
 	pr_buf_free(&b);
