@@ -92,8 +92,11 @@ b64val(char c, int url)
 	return -1;
 }
 
-/* Decoding tables: the 6-bit value of each byte, 0xff when invalid. */
-static uint8_t b64std_tab[256], b64url_tab[256];
+/* Decoding tables, standard [0] and URL-safe [1] alphabet: for each
+ * position k of a quad, each byte's 6-bit value already shifted to its
+ * place in the 24-bit group, or bit 31 set when the byte is not in the
+ * alphabet (so one test of the OR of four lookups catches any). */
+static uint32_t b64_d[2][4][256];
 static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -102,9 +105,14 @@ b64_tables(void)
 	int c;
 
 	for (c = 0; c < 256; c++) {
-		int v = b64val((char)c, 0), u = b64val((char)c, 1);
-		b64std_tab[c] = v < 0 ? 0xff : (uint8_t)v;
-		b64url_tab[c] = u < 0 ? 0xff : (uint8_t)u;
+		int v = b64val((char)c, 0), u = b64val((char)c, 1), k;
+
+		for (k = 0; k < 4; k++) {
+			b64_d[0][k][c] =
+			    v < 0 ? 0x80000000u : (uint32_t)v << (18 - 6 * k);
+			b64_d[1][k][c] =
+			    u < 0 ? 0x80000000u : (uint32_t)u << (18 - 6 * k);
+		}
 	}
 }
 
@@ -115,7 +123,6 @@ pr_b64_decode(struct pr_buf *out, const char *s, size_t slen, int flags)
 	uint32_t acc = 0;
 	int url, bits = 0, v, rc;
 	size_t start = out->len;
-	const uint8_t *tab;
 
 	url = (flags & PR_B64_URL) != 0;
 	if (flags & PR_B64_ANY)
@@ -136,20 +143,25 @@ pr_b64_decode(struct pr_buf *out, const char *s, size_t slen, int flags)
 	if ((rc = pr_buf_reserve(out, nout)) != 0)
 		return rc;
 	pthread_once(&b64_once, b64_tables);
-	/* Whole quads through a table: four characters, three bytes. */
-	tab = url ? b64url_tab : b64std_tab;
-	for (i = 0; i + 4 <= body; i += 4) {
-		uint8_t a = tab[(uint8_t)s[i]], b = tab[(uint8_t)s[i + 1]],
-		        c = tab[(uint8_t)s[i + 2]], d = tab[(uint8_t)s[i + 3]];
-		uint32_t q;
+	/* Whole quads through the tables: four characters, three bytes,
+	 * written through a local pointer (stores through out would make
+	 * the compiler reload out->data and out->len after each byte). */
+	{
+		uint8_t *o = out->data + out->len;
+		const uint8_t *u = (const uint8_t *)s;
+		const uint32_t(*d)[256] = b64_d[url];
 
-		if ((a | b | c | d) & 0xc0) /* 0xff: not in the alphabet */
-			goto bad;
-		q = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
-		    d;
-		out->data[out->len++] = (uint8_t)(q >> 16);
-		out->data[out->len++] = (uint8_t)(q >> 8);
-		out->data[out->len++] = (uint8_t)q;
+		for (i = 0; i + 4 <= body; i += 4, o += 3) {
+			uint32_t q = d[0][u[i]] | d[1][u[i + 1]] |
+			    d[2][u[i + 2]] | d[3][u[i + 3]];
+
+			if (q & 0x80000000u)
+				goto bad;
+			o[0] = (uint8_t)(q >> 16);
+			o[1] = (uint8_t)(q >> 8);
+			o[2] = (uint8_t)q;
+		}
+		out->len = (size_t)(o - out->data);
 	}
 	for (; i < body; i++) {
 		if ((v = b64val(s[i], url)) < 0)
