@@ -70,13 +70,9 @@ get_str(const uint8_t *p, size_t len, size_t *pos, const char **s, size_t *n)
 	return 0;
 }
 
-/*
- * Add the items of entry idx (journal record p, leaf hash) to the buffer,
- * skipping those of shards whose watermark is above idx.
- */
 int
-sti_journal_add(struct sti_ibuf *b, const uint8_t *p, size_t len,
-    const pr_hash leaf, uint64_t idx, const uint64_t *w)
+sti_journal_items(const uint8_t *p, size_t len, const pr_hash leaf,
+    uint64_t idx, sti_item_fn fn, void *ctx)
 {
 	const char *s;
 	size_t pos = PR_HASH_LEN, n, cnt, i;
@@ -84,11 +80,9 @@ sti_journal_add(struct sti_ibuf *b, const uint8_t *p, size_t len,
 
 	if (len < PR_HASH_LEN)
 		return PR_ECORRUPT;
-	if (idx >= w[sti_shard_hash(p)] &&
-	    (rc = sti_ibuf_add_hash(b, 0, p, idx)) != 0)
-		return rc;
-	if (idx >= w[sti_shard_hash(leaf)] &&
-	    (rc = sti_ibuf_add_hash(b, 1, leaf, idx)) != 0)
+	if ((rc = fn(ctx, 1, 0, p, PR_HASH_LEN, sti_shard_hash(p), idx)) != 0 ||
+	    (rc = fn(
+	         ctx, 1, 1, leaf, PR_HASH_LEN, sti_shard_hash(leaf), idx)) != 0)
 		return rc;
 	for (k = 0; k < 4; k++) {
 		cnt = 1;
@@ -101,18 +95,48 @@ sti_journal_add(struct sti_ibuf *b, const uint8_t *p, size_t len,
 		for (i = 0; i < cnt; i++) {
 			if ((rc = get_str(p, len, &pos, &s, &n)) != 0)
 				return rc;
-			if (n == 0 || idx < w[sti_shard_term(s, n)])
+			if (n == 0)
 				continue;
 			/* ocid, kind, parties, items: term DBs 0, 3, 1, 2. */
-			if ((rc = sti_ibuf_add_term(b,
+			if ((rc = fn(ctx, 0,
 			         k == 0       ? 0
 			             : k == 1 ? 3
 			                      : k - 1,
-			         s, n, idx)) != 0)
+			         s, n, sti_shard_term(s, n), idx)) != 0)
 				return rc;
 		}
 	}
 	return pos == len ? 0 : PR_ECORRUPT;
+}
+
+struct add_ctx {
+	struct sti_ibuf *b;
+	const uint64_t *w;
+};
+
+static int
+add_item(void *arg, int hash, int which, const void *key, size_t len,
+    unsigned shard, uint64_t idx)
+{
+	struct add_ctx *a = arg;
+
+	if (idx < a->w[shard])
+		return 0; /* in the DBs already */
+	return hash ? sti_ibuf_add_hash(a->b, which, key, idx)
+	            : sti_ibuf_add_term(a->b, which, key, len, idx);
+}
+
+/*
+ * Add the items of entry idx (journal record p, leaf hash) to the buffer,
+ * skipping those of shards whose watermark is above idx.
+ */
+int
+sti_journal_add(struct sti_ibuf *b, const uint8_t *p, size_t len,
+    const pr_hash leaf, uint64_t idx, const uint64_t *w)
+{
+	struct add_ctx a = {b, w};
+
+	return sti_journal_items(p, len, leaf, idx, add_item, &a);
 }
 
 int
@@ -172,11 +196,10 @@ journal_seek(MDB_cursor *c, uint64_t i, MDB_val *k, MDB_val *v)
 	return rc;
 }
 
-/* Add the entries of one journal record that lie in [from, to). */
+/* Call fn for the entries of one journal record that lie in [from, to). */
 static int
-replay_record(struct st_store *st, struct sti_tread *t,
-    const struct sti_wmeta *m, uint64_t first, const MDB_val *v, uint64_t from,
-    uint64_t to, uint64_t *next)
+walk_record(struct sti_tread *t, uint64_t first, const MDB_val *v,
+    uint64_t from, uint64_t to, uint64_t *next, sti_entry_fn fn, void *ctx)
 {
 	const uint8_t *p = v->mv_data;
 	size_t pos = 4, len;
@@ -196,8 +219,7 @@ replay_record(struct st_store *st, struct sti_tread *t,
 			return PR_ECORRUPT;
 		if (i >= from && i < to &&
 		    ((rc = sti_tree_get(t, 0, i, leaf)) != 0 ||
-		        (rc = sti_journal_add(
-		             &st->ibuf, p + pos, len, leaf, i, m->w)) != 0))
+		        (rc = fn(ctx, p + pos, len, leaf, i)) != 0))
 			return rc;
 		pos += len;
 	}
@@ -205,13 +227,9 @@ replay_record(struct st_store *st, struct sti_tread *t,
 	return pos == v->mv_size ? 0 : PR_ECORRUPT;
 }
 
-/*
- * Load the journal's entries [from, to) into the buffer (the caller holds
- * the buffer exclusively, or owns it).
- */
 int
-sti_journal_replay(struct st_store *st, MDB_txn *txn, const struct sti_wmeta *m,
-    uint64_t from, uint64_t to)
+sti_journal_walk(struct st_store *st, MDB_txn *txn, uint64_t from, uint64_t to,
+    sti_entry_fn fn, void *ctx)
 {
 	struct sti_tread t;
 	MDB_cursor *c;
@@ -231,7 +249,7 @@ sti_journal_replay(struct st_store *st, MDB_txn *txn, const struct sti_wmeta *m,
 			rc = PR_ECORRUPT;
 			break;
 		}
-		if ((rc = replay_record(st, &t, m, i, &v, from, to, &next)) !=
+		if ((rc = walk_record(&t, i, &v, from, to, &next, fn, ctx)) !=
 		    0)
 			break;
 		if (next < to)
@@ -240,9 +258,38 @@ sti_journal_replay(struct st_store *st, MDB_txn *txn, const struct sti_wmeta *m,
 	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND || (rc == 0 && next < to))
 		rc = PR_ECORRUPT;
-	if (rc == 0)
-		st->ibuf.end = to;
 	return sti_err(rc);
+}
+
+struct replay_ctx {
+	struct st_store *st;
+	const uint64_t *w;
+};
+
+static int
+replay_entry(
+    void *arg, const uint8_t *p, size_t len, const pr_hash leaf, uint64_t idx)
+{
+	struct replay_ctx *r = arg;
+
+	return sti_journal_add(&r->st->ibuf, p, len, leaf, idx, r->w);
+}
+
+/*
+ * Load the journal's entries [from, to) into the buffer (the caller holds
+ * the buffer exclusively, or owns it).
+ */
+int
+sti_journal_replay(struct st_store *st, MDB_txn *txn, const struct sti_wmeta *m,
+    uint64_t from, uint64_t to)
+{
+	struct replay_ctx r = {st, m->w};
+	int rc;
+
+	if ((rc = sti_journal_walk(st, txn, from, to, replay_entry, &r)) == 0 &&
+	    from < to)
+		st->ibuf.end = to;
+	return rc;
 }
 
 static int

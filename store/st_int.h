@@ -337,8 +337,20 @@ int sti_filter_rules_out(struct st_store *st, const pr_hash h);
 
 /* merge.c */
 int sti_journal_encode(const struct st_append *a, struct pr_buf *b);
+/* An index item of entry idx: a hash (hash 1; which 0 envelope, 1 leaf)
+ * or a term (hash 0; which 0 ocid, 1 party, 2 item, 3 kind), and its
+ * shard.  Non-zero stops the walk and is returned. */
+typedef int (*sti_item_fn)(void *ctx, int hash, int which, const void *key,
+    size_t len, unsigned shard, uint64_t idx);
+int sti_journal_items(const uint8_t *p, size_t len, const pr_hash leaf,
+    uint64_t idx, sti_item_fn fn, void *ctx);
 int sti_journal_add(struct sti_ibuf *b, const uint8_t *p, size_t len,
     const pr_hash leaf, uint64_t idx, const uint64_t *w);
+/* Each journal entry in [from, to): its record p[0..len), leaf hash. */
+typedef int (*sti_entry_fn)(
+    void *ctx, const uint8_t *p, size_t len, const pr_hash leaf, uint64_t idx);
+int sti_journal_walk(struct st_store *st, MDB_txn *txn, uint64_t from,
+    uint64_t to, sti_entry_fn fn, void *ctx);
 int sti_journal_replay(struct st_store *st, MDB_txn *txn,
     const struct sti_wmeta *m, uint64_t from, uint64_t to);
 int sti_wmeta_get(struct st_store *st, MDB_txn *txn, struct sti_wmeta *m);

@@ -315,7 +315,10 @@ int st_backup(struct st_store *st, const char *path);
 /*
  * Deep check for audits: recomputes every leaf hash from the stored
  * entries, every stored tree hash above it, the leaf index, and every
- * stored checkpoint's root; then rescans every other record (checkpoint
+ * stored checkpoint's root; checks the head's log time against the last
+ * entry and the index merge marks against the index DBs and the journal
+ * (every item of a journalled entry merged exactly when its shard's mark
+ * says so); then rescans every other record (checkpoint
  * notes, lookups, indexes, derived state) against the sums of record
  * hashes the store keeps with each write.  On a mismatch returns
  * PR_ECORRUPT, sets *bad (may be NULL) to the index of the first entry

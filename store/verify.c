@@ -323,6 +323,129 @@ txn_end:
 	return rc;
 }
 
+static const enum sti_db item_db[2][4] = {
+    {DB_OCID, DB_PARTY, DB_ITEM, DB_KIND}, {DB_ENVELOPE, DB_LEAF}};
+
+struct icheck {
+	struct st_store *st;
+	MDB_txn *txn;
+	MDB_cursor *c[2][4];
+	const struct sti_wmeta *m;
+	uint64_t idx; /* the entry that disagrees */
+	unsigned shard;
+};
+
+/* An item is in its index DB exactly when its shard's watermark is above
+ * its entry: below it merged, from it on only in the journal. */
+static int
+check_item(void *arg, int hash, int which, const void *key, size_t len,
+    unsigned shard, uint64_t idx)
+{
+	struct icheck *ic = arg;
+	uint8_t ix[8];
+	MDB_val k, v;
+	int rc, in;
+
+	k.mv_data = (void *)key;
+	k.mv_size = len;
+	pr_store_be64(ix, idx);
+	v.mv_data = ix;
+	v.mv_size = 8;
+	rc = mdb_cursor_get(
+	    ic->c[hash][which], &k, &v, hash ? MDB_SET_KEY : MDB_GET_BOTH);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return sti_err(rc);
+	in = rc == 0 &&
+	    (!hash || (v.mv_size == 8 && pr_load_be64(v.mv_data) == idx));
+	if (in == (idx < ic->m->w[shard]))
+		return 0;
+	ic->idx = idx;
+	ic->shard = shard;
+	return PR_ECORRUPT;
+}
+
+static int
+check_entry(
+    void *arg, const uint8_t *p, size_t len, const pr_hash leaf, uint64_t idx)
+{
+	return sti_journal_items(p, len, leaf, idx, check_item, arg);
+}
+
+/*
+ * The head's log time is the last entry's, and the merge watermarks
+ * (meta "ibuf", outside the record digests since they change with every
+ * commit) agree with the index DBs and the journal: every watermark
+ * within the tree, the journal holding every entry from the lowest one
+ * on, and each of those entries' items merged exactly when its shard's
+ * watermark is above it.
+ */
+static int
+index_check(struct st_store *st, const struct sti_head *h, struct pr_buf *msg)
+{
+	struct sti_wmeta m;
+	struct icheck ic;
+	MDB_cursor *c;
+	MDB_val k, v;
+	unsigned s, i, j;
+	int rc;
+
+	memset(&ic, 0, sizeof(ic));
+	if ((rc = sti_rbegin(st, &ic.txn)) != 0)
+		return rc;
+	ic.st = st;
+	ic.m = &m;
+	if ((rc = sti_err(mdb_cursor_open(ic.txn, st->dbi[DB_TIME], &c))) != 0)
+		goto out;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == 0 ? k.mv_size != 16 || h->size == 0 ||
+	            pr_load_be64(k.mv_data) != h->last_time ||
+	            pr_load_be64((uint8_t *)k.mv_data + 8) != h->size - 1
+	            : rc != MDB_NOTFOUND || h->size != 0) {
+		sti_errmsg(msg,
+		    "%s: the tree head's log time does not match the last "
+		    "entry's (database meta or time).",
+		    st->dir);
+		rc = rc == 0 || rc == MDB_NOTFOUND ? PR_ECORRUPT : sti_err(rc);
+		goto out;
+	}
+	if ((rc = sti_wmeta_get(st, ic.txn, &m)) != 0)
+		goto bad_marks;
+	for (s = 0; s < STI_SHARDS; s++)
+		if (m.w[s] > h->size) {
+			rc = PR_ECORRUPT;
+			goto bad_marks;
+		}
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < (i ? 2u : 4u); j++)
+			if ((rc = sti_err(mdb_cursor_open(ic.txn,
+			         st->dbi[item_db[i][j]], &ic.c[i][j]))) != 0)
+				goto out;
+	rc = sti_journal_walk(st, ic.txn, m.min, h->size, check_entry, &ic);
+	if (rc == PR_ECORRUPT) {
+		sti_errmsg(msg,
+		    "%s: the index databases do not match their merge marks "
+		    "(database meta, record \"ibuf\") at entry %llu, shard "
+		    "%u, or the journal is incomplete.",
+		    st->dir, (unsigned long long)ic.idx, ic.shard);
+		goto out;
+	}
+	goto out;
+bad_marks:
+	if (rc == PR_ECORRUPT)
+		sti_errmsg(msg,
+		    "%s: the index merge marks (database meta, record "
+		    "\"ibuf\") are out of range.",
+		    st->dir);
+out:
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 4; j++)
+			if (ic.c[i][j] != NULL)
+				mdb_cursor_close(ic.c[i][j]);
+	sti_rend(st, ic.txn);
+	return rc;
+}
+
 int
 st_verify(struct st_store *st, uint64_t *bad, struct pr_buf *msg)
 {
@@ -376,6 +499,8 @@ st_verify(struct st_store *st, uint64_t *bad, struct pr_buf *msg)
 	}
 	if (rc == 0)
 		rc = verify_checkpoints(st, &h, &where, msg);
+	if (rc == 0 && (rc = index_check(st, &h, msg)) == PR_ECORRUPT)
+		where = UINT64_MAX;
 	if (rc == 0 && (rc = sti_dig_verify(st, msg)) == PR_ECORRUPT)
 		where = UINT64_MAX; /* no one entry: the database is named */
 	if (rc == PR_ECORRUPT && bad != NULL)

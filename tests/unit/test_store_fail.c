@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "store/st_int.h"
 #include "store_test.h"
 
 /*
@@ -446,6 +447,24 @@ test_corrupt(void **state)
 	c = copy_store(dir);
 	raw_edit(c, "meta", "head", 4, 20, NULL, 0);
 	expect_open(c, PR_ECORRUPT, "does not hash to the stored root");
+	tst_rmtree(c);
+	free(c);
+
+	/* The head's log time (its last byte): only the deep check. */
+	c = copy_store(dir);
+	raw_edit(c, "meta", "head", 4, 8 + 32 + 8 + 7, NULL, 0);
+	expect_verify(c, UINT64_MAX, "log time");
+	tst_rmtree(c);
+	free(c);
+
+	/* A merge mark (meta "ibuf", u64 BE W[s] at 8 + 8 s): moved by 256
+	 * entries for the shard of "ocds-x", which every entry names, so
+	 * some entries' items are then in the index DB against the mark or
+	 * missing from it (or the mark is past the tree). */
+	c = copy_store(dir);
+	raw_edit(c, "meta", "ibuf", 4, 8 + 8 * sti_shard_term("ocds-x", 6) + 6,
+	    NULL, 0);
+	expect_verify(c, UINT64_MAX, "ibuf");
 	tst_rmtree(c);
 	free(c);
 
