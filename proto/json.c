@@ -236,8 +236,9 @@ unescape(struct jp *j, const char *raw, size_t len, char *out, size_t *outlen)
  * Skip p[0..end) while no byte is one a string's scan has to look at
  * ('"', '\\', a control character, a byte of a multibyte sequence);
  * return where the byte-wise scan goes on.  Sixteen bytes at a time with
- * SSE2, then eight in a word: a word may stop the skip for nothing (a
- * borrow's false alarm), but is never passed over with such a byte in it.
+ * SSE2, stopping exactly at the first such byte; then (or without SSE2)
+ * eight in a word: a word may stop the skip early (a borrow's false
+ * alarm), but is never passed over with such a byte in it.
  */
 static const char *
 plain_run(const char *p, const char *end)
@@ -248,6 +249,7 @@ plain_run(const char *p, const char *end)
 	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
 	const __m128i ctl = _mm_set1_epi8(0x1f);
 	__m128i v, m;
+	int bits;
 
 	while (end - p >= 16) {
 		v = _mm_loadu_si128((const void *)p);
@@ -255,8 +257,10 @@ plain_run(const char *p, const char *end)
 		    _mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
 		/* min(v, 0x1f) == v: below 0x20; v's high bit: 0x80 up */
 		m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
-		if (_mm_movemask_epi8(_mm_or_si128(m, v)) != 0)
-			break;
+		/* Exact: straight to the first such byte (a short string's
+		 * closing quote is found in one step, not byte by byte). */
+		if ((bits = _mm_movemask_epi8(_mm_or_si128(m, v))) != 0)
+			return p + __builtin_ctz((unsigned)bits);
 		p += 16;
 	}
 #endif
