@@ -25,8 +25,8 @@
 #include "proto/enc.h"
 #include "proto/entry.h"
 #include "proto/err.h"
-#include "proto/json.h"
 #include "proto/errmsg.h"
+#include "proto/json.h"
 #include "proto/log.h"
 
 /* Events answered before an idle moment returns memory (on_trim). */
