@@ -215,73 +215,67 @@ if [ $FULL = 1 ]; then
 fi
 
 P99=$(get loadgen_p99_ms "$DIR/r.out")
+row() { printf '%-46s %14s %16s %7s %s\n' "$@"; }
+# One sustained run's rows: label, rate, verify limit, loadgen output,
+# and (if given) what its p50 / p99 latencies are of.
+ingest_rows() {
+	row "$1" "$2/s" ">= 80% verify" "$(pct "$2" "$3")" \
+		"$(mark "$(awk -v a="$2" -v b="$3" 'BEGIN { print (a >= 0.8 * b) }')")"
+	row "  daemon CPU per event (user + system)" \
+		"$(get cpu_us_per_event "$4") us" "" "" ""
+	[ -z "${5:-}" ] || row "  $5 p50 / p99 at that load" \
+		"$(get loadgen_p50_ms "$4") / $(get loadgen_p99_ms "$4") ms" \
+		"" "" ""
+}
 echo
-printf '%-46s %14s %16s %7s %s\n' figure measured "limit/target" ratio ""
-printf '%-46s %14s %16s %7s %s\n' "Ed25519 verify, 2 cores (openssl -multi 2)" \
+row figure measured "limit/target" ratio ""
+row "Ed25519 verify, 2 cores (openssl -multi 2)" \
 	"$VERIFY0/s" "" "" ""
-printf '%-46s %14s %16s %7s %s\n' \
-	"ingest, empty log, $CONC conns, durable" "$RATE0/s" \
-	">= 80% verify" "$(pct "$RATE0" "$VERIFY0")" \
-	"$(mark "$(awk -v a="$RATE0" -v b="$VERIFY0" 'BEGIN { print (a >= 0.8 * b) }')")"
-printf '%-46s %14s %16s %7s %s\n' "  daemon CPU per event (user + system)" \
-	"$(get cpu_us_per_event "$DIR/s0.out") us" "" "" ""
-printf '%-46s %14s %16s %7s %s\n' "  receipts p50 / p99 at that load" \
-	"$(get loadgen_p50_ms "$DIR/s0.out") / $(get loadgen_p99_ms \
-	"$DIR/s0.out") ms" "" "" ""
-printf '%-46s %14s %16s %7s %s\n' \
-	"ingest, empty log, batches of $BATCH, $BCONC conns" "$RATEB/s" \
-	">= 80% verify" "$(pct "$RATEB" "$VERIFY0")" \
-	"$(mark "$(awk -v a="$RATEB" -v b="$VERIFY0" 'BEGIN { print (a >= 0.8 * b) }')")"
-printf '%-46s %14s %16s %7s %s\n' "  daemon CPU per event (user + system)" \
-	"$(get cpu_us_per_event "$DIR/b0.out") us" "" "" ""
-printf '%-46s %14s %16s %7s %s\n' "  batch replies p50 / p99 at that load" \
-	"$(get loadgen_p50_ms "$DIR/b0.out") / $(get loadgen_p99_ms \
-	"$DIR/b0.out") ms" "" "" ""
-printf '%-46s %14s %16s %7s %s\n' \
+ingest_rows "ingest, empty log, $CONC conns, durable" "$RATE0" "$VERIFY0" \
+	"$DIR/s0.out" receipts
+ingest_rows "ingest, empty log, batches of $BATCH, $BCONC conns" "$RATEB" \
+	"$VERIFY0" "$DIR/b0.out" "batch replies"
+row \
 	"receipt latency p50 at $RATE/s open loop" \
 	"$(get loadgen_p50_ms "$DIR/r.out") ms" "" "" ""
-printf '%-46s %14s %16s %7s %s\n' "receipt latency p99 at $RATE/s open loop" \
+row "receipt latency p99 at $RATE/s open loop" \
 	"$P99 ms" "< 25 ms" "" \
 	"$(mark "$(awk -v a="$P99" 'BEGIN { print (a < 25) }')")"
-printf '%-46s %14s %16s %7s %s\n' "  answered at that rate (201)" \
+row "  answered at that rate (201)" \
 	"$(get loadgen_ok_per_s "$DIR/r.out")/s" "" "" ""
-printf '%-46s %14s %16s %7s %s\n' "GET /tile/0/000 (wrk, 64 conns, keep-alive)" \
+row "GET /tile/0/000 (wrk, 64 conns, keep-alive)" \
 	"$TILE/s" ">= 25000/s" "" \
 	"$(mark "$(awk -v a="$TILE" 'BEGIN { print (a >= 25000) }')")"
-printf '%-46s %14s %16s %7s %s\n' "GET /checkpoint (wrk, 64 conns, keep-alive)" \
+row "GET /checkpoint (wrk, 64 conns, keep-alive)" \
 	"$CKPT/s" ">= 25000/s" "" \
 	"$(mark "$(awk -v a="$CKPT" 'BEGIN { print (a >= 25000) }')")"
-printf '%-46s %14s %16s %7s %s\n' "GET /v1/processes/<ocid> p99 (wrk, 1 conn)" \
+row "GET /v1/processes/<ocid> p99 (wrk, 1 conn)" \
 	"$PROC ms" "< 2 ms" "" \
 	"$(mark "$(awk -v a="$PROC" 'BEGIN { print (a < 2) }')")"
-printf '%-46s %14s %16s %7s %s\n' \
+row \
 	"private memory, $SIZE_SMALL entries, $IDLE idle conns" \
 	"$((MEM_SMALL / 1024)) MiB" "< 64 MiB" "" \
 	"$(mark "$([ "$MEM_SMALL" -lt 65536 ] && echo 1 || echo 0)")"
 if [ $FULL = 1 ]; then
-	printf '%-46s %14s %16s %7s %s\n' \
+	row \
 		"fill to $SIZE_FULL entries ($CONC conns)" "${FILL_S} s" "" "" ""
-	printf '%-46s %14s %16s %7s %s\n' \
+	row \
 		"Ed25519 verify, 2 cores, at $SIZE_FULL" "$VERIFY1/s" "" "" ""
-	printf '%-46s %14s %16s %7s %s\n' \
-		"ingest at $SIZE_FULL entries, $CONC conns" "$RATE1/s" \
-		">= 80% verify" "$(pct "$RATE1" "$VERIFY1")" \
-		"$(mark "$(awk -v a="$RATE1" -v b="$VERIFY1" 'BEGIN { print (a >= 0.8 * b) }')")"
-	printf '%-46s %14s %16s %7s %s\n' "  daemon CPU per event (user + system)" \
-		"$(get cpu_us_per_event "$DIR/s1.out") us" "" "" ""
+	ingest_rows "ingest at $SIZE_FULL entries, $CONC conns" "$RATE1" \
+		"$VERIFY1" "$DIR/s1.out"
 	# Against the empty log, raw and with each run's verify limit as
 	# the yardstick (other load on the machine moves both).
-	printf '%-46s %14s %16s %7s %s\n' "ingest at $SIZE_FULL vs empty log" \
+	row "ingest at $SIZE_FULL vs empty log" \
 		"$(pct "$RATE1" "$RATE0")" ">= 80%" "" \
 		"$(mark "$(awk -v a="$RATE1" -v b="$RATE0" 'BEGIN { print (a >= 0.8 * b) }')")"
-	printf '%-46s %14s %16s %7s %s\n' "  the same, each against its verify limit" \
+	row "  the same, each against its verify limit" \
 		"$(awk -v a="$RATE1" -v b="$RATE0" -v c="$VERIFY1" -v d="$VERIFY0" \
 		'BEGIN { printf "%.0f%%", 100 * (a / c) / (b / d) }')" "" "" ""
-	printf '%-46s %14s %16s %7s %s\n' \
+	row \
 		"GET /v1/processes/<ocid> p99 at $SIZE_FULL" "$PROC1 ms" \
 		"< 2 ms" "" \
 		"$(mark "$(awk -v a="$PROC1" 'BEGIN { print (a < 2) }')")"
-	printf '%-46s %14s %16s %7s %s\n' \
+	row \
 		"private memory, $SIZE_FULL entries, $IDLE idle conns" \
 		"$((MEM_FULL / 1024)) MiB" "< 64 MiB" "" \
 		"$(mark "$([ "$MEM_FULL" -lt 65536 ] && echo 1 || echo 0)")"

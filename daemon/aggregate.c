@@ -173,15 +173,6 @@ rank(const int64_t *v, size_t n, unsigned pct)
 	return v[k == 0 ? 0 : k - 1];
 }
 
-static json_t *
-amountj(int64_t v, unsigned exp)
-{
-	char s[PR_DECIMAL_STRLEN + 8];
-
-	pr_decimal_format(v, exp, s, sizeof(s));
-	return json_string(s);
-}
-
 /* count/min/q1/median/q3/max over the prices in v (sorted here). */
 static json_t *
 stats_json(int64_t *v, size_t n, unsigned exp, int quartiles)

@@ -516,15 +516,6 @@ tot_cmp(const void *a, const void *b)
 	    (x->k.currency < y->k.currency);
 }
 
-static json_t *
-tot_amount(int64_t v, unsigned exp)
-{
-	char s[PR_DECIMAL_STRLEN + 8];
-
-	pr_decimal_format(v, exp, s, sizeof(s));
-	return json_string(s);
-}
-
 /* The rows as JSON, sorted by amount contracted (with f->lock held:
  * the names are interned strings). */
 static json_t *
@@ -552,8 +543,8 @@ tot_json(struct tot *t)
 		json_array_append_new(a,
 		    json_pack("{s:s, s:s, s:o, s:o, s:I, s:I}", "key",
 		        tot_name(r), "currency", cur ? cur : "", "contracted",
-		        tot_amount(r->contracted, r->exponent), "paid",
-		        tot_amount(r->paid, r->exponent), "contracts",
+		        amountj(r->contracted, r->exponent), "paid",
+		        amountj(r->paid, r->exponent), "contracts",
 		        (json_int_t)r->contracts, "payments",
 		        (json_int_t)r->payments));
 	}

@@ -14,6 +14,7 @@
 #include "proto/entry.h"
 #include "proto/event.h"
 #include "proto/merkle.h"
+#include "proto/money.h"
 
 struct procured;
 struct http_req;
@@ -34,6 +35,16 @@ int load(struct procured *d, uint64_t index, struct loaded *l);
 void loaded_free(struct loaded *l);
 json_t *timej(int64_t ms);
 json_t *moneyj(const struct pr_money *m);
+
+/* An amount v scaled by 10^-exp as a JSON decimal string ("12.50"). */
+static inline json_t *
+amountj(int64_t v, unsigned exp)
+{
+	char s[PR_DECIMAL_STRLEN + 8];
+
+	pr_decimal_format(v, exp, s, sizeof(s));
+	return json_string(s);
+}
 /* Query parameter name as YYYY-MM-DD or RFC 3339 UTC, in ms; PR_ENOTFOUND
  * when absent, PR_EFORMAT when malformed. */
 int time_param(struct http_req *r, const char *name, int64_t *ms);

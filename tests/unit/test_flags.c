@@ -4,7 +4,7 @@
  * indicators evaluated with their thresholds at and around the limits.
  * The red-flag sources are compiled in (their static functions are
  * what is tested); the few HTTP helpers the query handler calls are
- * replaced by the stubs below.
+ * replaced by the stubs in flags_test.h.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,66 +26,6 @@
 #include "flags_test.h"
 #include "daemon/hmap.h"
 
-/* ---- stubs for daemon/http.c and daemon/query.c ---- */
-
-static const char *q_names[8], *q_values[8];
-static size_t q_n;
-static int reply_status;
-static char reply_code[64];
-static json_t *reply_json;
-
-const char *
-http_query_str(struct http_req *r, const char *name)
-{
-	size_t i;
-
-	(void)r;
-	for (i = 0; i < q_n; i++)
-		if (strcmp(q_names[i], name) == 0)
-			return q_values[i];
-	return NULL;
-}
-
-int
-http_query_u64(struct http_req *r, const char *name, uint64_t *out)
-{
-	const char *s = http_query_str(r, name);
-	char *end;
-
-	if (s == NULL)
-		return PR_ENOTFOUND;
-	*out = strtoull(s, &end, 10);
-	return *end == '\0' && s[0] >= '0' && s[0] <= '9' ? 0 : PR_EFORMAT;
-}
-
-void
-http_error(struct http_req *r, int status, const char *code, const char *field,
-    const char *fmt, ...)
-{
-	(void)r;
-	(void)field;
-	(void)fmt;
-	reply_status = status;
-	snprintf(reply_code, sizeof(reply_code), "%s", code);
-}
-
-void
-http_reply_json(struct http_req *r, int status, json_t *j)
-{
-	(void)r;
-	reply_status = status;
-	json_decref(reply_json);
-	reply_json = j;
-}
-
-void
-http_set_header(struct http_req *r, const char *name, const char *val)
-{
-	(void)r;
-	(void)name;
-	(void)val;
-}
-
 json_t *
 timej(int64_t ms)
 {
@@ -93,16 +33,6 @@ timej(int64_t ms)
 
 	pr_time_format(ms, s);
 	return json_string(s);
-}
-
-int
-time_param(struct http_req *r, const char *name, int64_t *ms)
-{
-	const char *s = http_query_str(r, name);
-
-	if (s == NULL)
-		return PR_ENOTFOUND;
-	return pr_time_parse(s, strlen(s), ms, NULL) == 0 ? 0 : PR_EFORMAT;
 }
 
 /* ---- fixtures ---- */

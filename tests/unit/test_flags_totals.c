@@ -3,7 +3,7 @@
  * (daemon/flags_totals.c) and the file-backed arena they live in
  * (daemon/flags_mem.c).  Events are folded in directly, without a
  * server; GET /v1/totals is called through its handler with the HTTP
- * helpers replaced by the stubs below.
+ * helpers replaced by the stubs in flags_test.h.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -23,63 +23,6 @@
 #include "daemon/flags_ref.c"
 #include "daemon/flags_totals.c"
 #include "flags_test.h"
-
-/* ---- stubs for daemon/http.c and daemon/query.c ---- */
-
-static const char *q_names[8], *q_values[8];
-static size_t q_n;
-static int reply_status;
-static json_t *reply_json;
-
-const char *
-http_query_str(struct http_req *r, const char *name)
-{
-	size_t i;
-
-	(void)r;
-	for (i = 0; i < q_n; i++)
-		if (strcmp(q_names[i], name) == 0)
-			return q_values[i];
-	return NULL;
-}
-
-void
-http_error(struct http_req *r, int status, const char *code, const char *field,
-    const char *fmt, ...)
-{
-	(void)r;
-	(void)code;
-	(void)field;
-	(void)fmt;
-	reply_status = status;
-}
-
-void
-http_reply_json(struct http_req *r, int status, json_t *j)
-{
-	(void)r;
-	reply_status = status;
-	json_decref(reply_json);
-	reply_json = j;
-}
-
-void
-http_set_header(struct http_req *r, const char *name, const char *val)
-{
-	(void)r;
-	(void)name;
-	(void)val;
-}
-
-int
-time_param(struct http_req *r, const char *name, int64_t *ms)
-{
-	const char *s = http_query_str(r, name);
-
-	if (s == NULL)
-		return PR_ENOTFOUND;
-	return pr_time_parse(s, strlen(s), ms, NULL) == 0 ? 0 : PR_EFORMAT;
-}
 
 /* ---- fixtures ---- */
 
