@@ -24,6 +24,34 @@ fold_event(struct flags *f, uint64_t idx, const uint8_t *leaf,
 	pr_event_free(e);
 }
 
+/* A leaf hash of its own for each entry index below 65,536. */
+static void
+leaf_of(uint64_t idx, uint8_t out[PR_HASH_LEN])
+{
+	memset(out, (int)(idx & 0xff), PR_HASH_LEN);
+	out[0] = (uint8_t)(idx >> 8);
+}
+
+/* Fold the event text (printf format) into f as entry idx, as the
+ * indexer does. */
+static void ev(struct flags *f, uint64_t idx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+ev(struct flags *f, uint64_t idx, const char *fmt, ...)
+{
+	uint8_t leaf[PR_HASH_LEN];
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	leaf_of(idx, leaf);
+	fold_event(f, idx, leaf, buf);
+	f->indexed = idx + 1;
+}
+
 /* Stubs for daemon/http.c and daemon/query.c: the query handlers read
  * the query from q_names/q_values and reply into reply_status,
  * reply_code and reply_json. */

@@ -71,31 +71,6 @@ fl(void)
 	return f;
 }
 
-static void
-leaf_of(uint64_t idx, uint8_t out[PR_HASH_LEN])
-{
-	memset(out, (int)(idx & 0xff), PR_HASH_LEN);
-	out[0] = (uint8_t)(idx >> 8);
-}
-
-/* Fold the event text (printf format) into f as entry idx. */
-static void ev(struct flags *f, uint64_t idx, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-ev(struct flags *f, uint64_t idx, const char *fmt, ...)
-{
-	uint8_t leaf[PR_HASH_LEN];
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	leaf_of(idx, leaf);
-	fold_event(f, idx, leaf, buf);
-}
-
 static const char *
 hexleaf(uint64_t idx, char out[65])
 {

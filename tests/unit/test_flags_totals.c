@@ -77,25 +77,6 @@ teardown(void **state)
 	return 0;
 }
 
-/* Fold the event text (printf format) in as entry idx. */
-static void ev(struct flags *f, uint64_t idx, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-ev(struct flags *f, uint64_t idx, const char *fmt, ...)
-{
-	uint8_t leaf[PR_HASH_LEN];
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	memset(leaf, (int)idx, sizeof(leaf));
-	fold_event(f, idx, leaf, buf);
-	f->indexed = idx + 1;
-}
-
 /* GET /v1/totals?by=BY[&k=v]...; the reply's rows (NULL, then the
  * status is in reply_status, on an error). */
 static json_t *
